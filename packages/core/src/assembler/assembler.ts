@@ -1,0 +1,423 @@
+/**
+ * Rebuilds RAM from the streams of one migration: the main stream (RAMBlock
+ * list, zero and normal page records, sync points) and N multifd channels
+ * (packets of pages, SYNC packets), applied epoch by epoch (see
+ * sync-barrier.ts) into a PageSink. Files and sockets are the same to it:
+ * every input is an AsyncIterable of byte chunks. `decode` and `receive` both
+ * run through here, so they accept exactly the same streams.
+ */
+import { PAGE_SIZE, maxCompressedPayload } from '../constants.js';
+import { ChannelFramer, type ChannelFrame } from '../channel-stream/framer.js';
+import { MultifdError } from '../errors.js';
+import { isSync, methodOfFlags } from '../flags.js';
+import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
+import type { AnyMultiFDMethods } from '../methods.js';
+import type { MainItem, MainStreamParserOptions } from '../main-stream/parser.js';
+import { MainStreamParser } from '../main-stream/parser.js';
+import type { PacketHeader } from '../packet.js';
+import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ramblock.js';
+import type { CodecRegistry } from '../registry.js';
+import { SparseBitmap } from '../sparse-bitmap.js';
+import { abortable } from './abortable.js';
+import type { PageSink } from './page-sink.js';
+import { SyncBarrier } from './sync-barrier.js';
+
+export interface StreamInput {
+  /** File name or peer address, for messages. */
+  label: string;
+  source: AsyncIterable<Uint8Array>;
+}
+
+export interface AssembleOptions {
+  main?: StreamInput;
+  channels: readonly StreamInput[];
+  registry: CodecRegistry;
+  /** Expect this method (name or value); default: detect from the first packet with pages. */
+  method?: string | number;
+  sink: PageSink;
+  /** The receiver's uuid; default: whatever the first channel carries (all must agree). */
+  uuid?: Uint8Array;
+  /** Refuse channel ids >= this (default: no range check, only duplicates). */
+  channelCount?: number;
+  /** Largest offset accepted without a main stream to say block sizes (default 1 TiB). */
+  maxBlockBytes?: number;
+  /** Limits for the main stream parser. */
+  mainStream?: MainStreamParserOptions;
+  /** Called after every packet and main-stream item, for progress displays. */
+  onProgress?: (progress: Readonly<AssembleProgress>) => void;
+  signal?: AbortSignal;
+}
+
+export interface AssembleProgress {
+  /** Pages applied (normal + zero, all streams, re-sends counted). */
+  pages: number;
+  /** Bytes read from all streams. */
+  bytes: number;
+  packets: number;
+  epochs: number;
+}
+
+export interface ChannelReport {
+  id: number;
+  label: string;
+  packets: number;
+  syncs: number;
+  /** Normal pages received. */
+  pages: number;
+  /** Zero pages listed in packets (QEMU 10.0). */
+  zeroPages: number;
+  bytes: number;
+}
+
+export interface RamBlockReport {
+  name: string;
+  /** Used length from the main stream, or the end of the highest page without one. */
+  usedLength: number;
+  /** Distinct pages received. */
+  pages: number;
+  /** Pages of the block never received (0 without a main stream). */
+  missing: number;
+}
+
+export interface AssembleReport {
+  method: { name: string; value: number } | null;
+  channels: ChannelReport[];
+  /** Sync points completed. */
+  epochs: number;
+  /** What ended an epoch: EOS records (QEMU 7.2), MULTIFD_FLUSH records (QEMU 9+), or channel SYNCs alone. */
+  syncMode: 'eos' | 'flush' | 'channels';
+  main?: {
+    label: string;
+    bytes: number;
+    machine: string | undefined;
+    zeroRecords: number;
+    pageRecords: number;
+    ramComplete: boolean;
+  };
+  ramblocks: RamBlockReport[];
+  warnings: string[];
+}
+
+interface ChannelCtx {
+  slot: number;
+  key: string;
+  input: StreamInput;
+  report: ChannelReport;
+  codec?: AnyMultiFDMethods;
+  state?: unknown;
+}
+
+const DEFAULT_MAX_BLOCK_BYTES = 2 ** 40;
+
+/** Run one migration's streams to the end. Rejects with the first MultifdError any stream hits. */
+export async function assembleMigration(options: AssembleOptions): Promise<AssembleReport> {
+  return new Assembler(options).run();
+}
+
+class Assembler {
+  readonly #o: AssembleOptions;
+  readonly #abort = new AbortController();
+  readonly #barrier: SyncBarrier;
+  readonly #seen = new Map<string, SparseBitmap>();
+  readonly #ends = new Map<string, number>();
+  readonly #discovered = new Map<string, RAMBlockInfo>();
+  readonly #ids = new Set<number>();
+  readonly #warnings: string[] = [];
+  readonly #progress: AssembleProgress = { pages: 0, bytes: 0, packets: 0, epochs: 0 };
+  #table: RamBlockTable | undefined;
+  #method: AnyMultiFDMethods | undefined;
+  #uuid: Uint8Array | undefined;
+  #syncMode: 'eos' | 'flush' | undefined;
+  #blocksReady: Promise<void>;
+  #resolveBlocks!: () => void;
+  #rejectBlocks!: (e: unknown) => void;
+  #failure: unknown;
+  #main: NonNullable<AssembleReport['main']> | undefined;
+
+  constructor(options: AssembleOptions) {
+    this.#o = options;
+    this.#uuid = options.uuid;
+    this.#barrier = new SyncBarrier(options.channels.map((c) => c.label), options.main !== undefined);
+    this.#blocksReady = new Promise((resolve, reject) => {
+      this.#resolveBlocks = resolve;
+      this.#rejectBlocks = reject;
+    });
+    this.#blocksReady.catch(() => undefined);
+    if (!options.main) this.#resolveBlocks();
+    if (options.method !== undefined) this.#method = options.registry.lookup(options.method);
+    options.signal?.addEventListener('abort', () => this.#fail(options.signal!.reason), { once: true });
+  }
+
+  async run(): Promise<AssembleReport> {
+    const contexts: ChannelCtx[] = this.#o.channels.map((input, slot) => ({
+      slot,
+      key: `ch${slot}`,
+      input,
+      report: { id: -1, label: input.label, packets: 0, syncs: 0, pages: 0, zeroPages: 0, bytes: 0 },
+    }));
+    const tasks = contexts.map((ctx) => this.#guard(this.#channelLoop(ctx)));
+    if (this.#o.main) tasks.push(this.#guard(this.#mainLoop(this.#o.main)));
+    await Promise.all(tasks);
+    for (const ctx of contexts) await this.#cleanup(ctx);
+    if (this.#failure) {
+      await this.#o.sink.abort?.();
+      throw this.#failure;
+    }
+    const lengths = new Map<string, number>();
+    for (const b of this.#blocks()) lengths.set(b.name, Number.isFinite(b.usedLength) ? b.usedLength : (this.#ends.get(b.name) ?? 0));
+    await this.#o.sink.close(lengths);
+    return this.#report(contexts, lengths);
+  }
+
+  #blocks(): RAMBlockInfo[] {
+    return this.#table ? this.#table.list() : [...this.#discovered.values()];
+  }
+
+  #report(contexts: ChannelCtx[], lengths: Map<string, number>): AssembleReport {
+    const ramblocks = this.#blocks().map((b) => {
+      const pages = this.#seen.get(b.name)?.count ?? 0;
+      const usedLength = lengths.get(b.name) ?? 0;
+      return { name: b.name, usedLength, pages, missing: this.#table ? usedLength / PAGE_SIZE - pages : 0 };
+    });
+    return {
+      method: this.#method ? { name: this.#method.name, value: this.#method.value } : null,
+      channels: contexts.map((c) => c.report),
+      epochs: this.#barrier.epochs,
+      syncMode: this.#o.main ? (this.#syncMode ?? 'eos') : 'channels',
+      ...(this.#main ? { main: this.#main } : {}),
+      ramblocks,
+      warnings: this.#warnings,
+    };
+  }
+
+  async #guard(task: Promise<void>): Promise<void> {
+    try {
+      await task;
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failure) return;
+    this.#failure = MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_CANCELLED');
+    this.#barrier.abort(this.#failure);
+    this.#rejectBlocks(this.#failure);
+    this.#abort.abort(this.#failure);
+  }
+
+  async #cleanup(ctx: ChannelCtx): Promise<void> {
+    if (ctx.codec && ctx.state !== undefined) {
+      const { codec, state } = ctx;
+      ctx.state = undefined;
+      try {
+        await codec.recvCleanup(state);
+      } catch (e) {
+        this.#fail(e);
+      }
+    }
+  }
+
+  #tick(): void {
+    this.#progress.epochs = this.#barrier.epochs;
+    this.#o.onProgress?.(this.#progress);
+  }
+
+  // ---- multifd channels -------------------------------------------------
+
+  async #channelLoop(ctx: ChannelCtx): Promise<void> {
+    const label = ctx.input.label;
+    const framer = new ChannelFramer({ payloadLength: (h) => this.#payloadLength(h), stream: label });
+    try {
+      for await (const chunk of abortable(ctx.input.source, this.#abort.signal)) {
+        ctx.report.bytes += chunk.length;
+        this.#progress.bytes += chunk.length;
+        for (const frame of framer.push(chunk)) {
+          if (frame.kind === 'init') this.#onInit(ctx, frame.packet);
+          else await this.#onPacket(ctx, frame);
+        }
+      }
+      framer.finish();
+    } finally {
+      this.#barrier.channelEnded(ctx.slot);
+    }
+  }
+
+  #onInit(ctx: ChannelCtx, packet: InitialPacket): void {
+    this.#uuid ??= packet.uuid;
+    checkInitialPacket(packet, {
+      channels: this.#o.channelCount ?? 256,
+      uuid: this.#uuid,
+      seen: this.#ids,
+    });
+    this.#ids.add(packet.id);
+    ctx.report.id = packet.id;
+  }
+
+  async #onPacket(ctx: ChannelCtx, frame: Extract<ChannelFrame, { kind: 'packet' }>): Promise<void> {
+    const h = frame.header;
+    ctx.report.packets++;
+    this.#progress.packets++;
+    try {
+      if (h.normalPages + h.zeroPages > 0) await this.#applyPages(ctx, h, frame.payload);
+    } catch (e) {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD', {
+        stream: ctx.input.label,
+        channel: ctx.report.id,
+        packet: frame.index,
+        byteOffset: frame.at,
+      });
+    }
+    this.#tick();
+    if (isSync(h.flags)) {
+      ctx.report.syncs++;
+      await this.#barrier.channelSync(ctx.slot);
+    }
+  }
+
+  /** Called by the framer for packets with normal pages: decides how many payload bytes to read. */
+  #payloadLength(h: PacketHeader): number {
+    const value = methodOfFlags(h.flags);
+    this.#method ??= this.#o.registry.get(value);
+    const codec = this.#method;
+    if (value !== codec.value) {
+      throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `packet flags 0x${h.flags.toString(16)} say method ${value}; the migration uses ${codec.name} (${codec.value})`);
+    }
+    const length = codec.payloadLength ? codec.payloadLength(h.normalPages, h.nextPacketSize) : h.nextPacketSize;
+    const max = codec.maxPayloadSize ? codec.maxPayloadSize(h.normalPages) : maxCompressedPayload(h.normalPages);
+    if (!(length <= max)) {
+      throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `payload of ${length} bytes for ${h.normalPages} pages exceeds the limit of ${max}`);
+    }
+    return length;
+  }
+
+  async #applyPages(ctx: ChannelCtx, h: PacketHeader, payload: Uint8Array): Promise<void> {
+    await this.#blocksReady;
+    const block = this.#block(h.ramblock);
+    for (const off of h.offsets) this.#checkOffset(block, off);
+    const sink = this.#o.sink;
+    if (h.normalPages > 0) {
+      const codec = this.#method!;
+      if (ctx.codec === undefined) {
+        ctx.codec = codec;
+        ctx.state = await codec.recvSetup({ id: ctx.report.id });
+      }
+      const offsets = h.offsets.slice(0, h.normalPages);
+      const pages = sink.pageViews(ctx.key, block, offsets);
+      await codec.recvPages(ctx.state, { flags: h.flags, normalPages: h.normalPages, nextPacketSize: h.nextPacketSize, payload, pages });
+      await sink.commitPages(ctx.key, block, offsets);
+      this.#mark(block, offsets);
+      ctx.report.pages += h.normalPages;
+    }
+    if (h.zeroPages > 0) {
+      const zeros = h.offsets.slice(h.normalPages);
+      await sink.fillPages(block, zeros, 0);
+      this.#mark(block, zeros);
+      ctx.report.zeroPages += h.zeroPages;
+    }
+  }
+
+  #block(name: string): RAMBlockInfo {
+    if (this.#table) return this.#table.get(name);
+    let block = this.#discovered.get(name);
+    if (!block) this.#discovered.set(name, (block = { name, usedLength: Number.POSITIVE_INFINITY }));
+    return block;
+  }
+
+  #checkOffset(block: RAMBlockInfo, offset: number): void {
+    if (Number.isFinite(block.usedLength)) return checkPageOffset(block, offset);
+    const max = this.#o.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
+    checkPageOffset({ name: block.name, usedLength: max }, offset);
+  }
+
+  #mark(block: RAMBlockInfo, offsets: readonly number[]): void {
+    let seen = this.#seen.get(block.name);
+    if (!seen) this.#seen.set(block.name, (seen = new SparseBitmap()));
+    let end = this.#ends.get(block.name) ?? 0;
+    for (const off of offsets) {
+      seen.set(off / PAGE_SIZE);
+      if (off + PAGE_SIZE > end) end = off + PAGE_SIZE;
+    }
+    this.#ends.set(block.name, end);
+    this.#progress.pages += offsets.length;
+  }
+
+  // ---- main stream ------------------------------------------------------
+
+  async #mainLoop(input: StreamInput): Promise<void> {
+    const parser = new MainStreamParser(this.#o.mainStream);
+    const main = (this.#main = { label: input.label, bytes: 0, machine: undefined as string | undefined, zeroRecords: 0, pageRecords: 0, ramComplete: false });
+    let pending: Uint8Array | undefined;
+    try {
+      for await (const chunk of abortable(input.source, this.#abort.signal)) {
+        main.bytes += chunk.length;
+        this.#progress.bytes += chunk.length;
+        const buf = pending ? concat(pending, chunk) : chunk;
+        const { items, consumed } = parser.parse(buf);
+        pending = consumed < buf.length ? buf.slice(consumed) : undefined;
+        for (const item of items) await this.#onMainItem(item, parser);
+      }
+      parser.finish(pending?.length ?? 0);
+    } catch (e) {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_MAIN_STREAM', { stream: input.label });
+    } finally {
+      if (!main.ramComplete) this.#barrier.mainDone();
+    }
+  }
+
+  async #onMainItem(item: MainItem, parser: MainStreamParser): Promise<void> {
+    const sink = this.#o.sink;
+    const main = this.#main!;
+    switch (item.kind) {
+      case 'configuration':
+        main.machine = item.machine;
+        return;
+      case 'ramblocks':
+        this.#table = parser.blocks;
+        await sink.setBlocks(item.blocks);
+        this.#resolveBlocks();
+        return;
+      case 'zero': {
+        const block = this.#table!.get(item.block);
+        await sink.fillPages(block, [item.offset], item.fill);
+        this.#mark(block, [item.offset]);
+        main.zeroRecords++;
+        break;
+      }
+      case 'page': {
+        const block = this.#table!.get(item.block);
+        sink.pageViews('main', block, [item.offset])[0]!.set(item.data);
+        await sink.commitPages('main', block, [item.offset]);
+        this.#mark(block, [item.offset]);
+        main.pageRecords++;
+        break;
+      }
+      case 'flush':
+        if (this.#syncMode === 'eos') {
+          throw new MultifdError('ERR_MULTIFD_MAIN_STREAM', 'MULTIFD_FLUSH record in a stream that syncs on end-of-section', { byteOffset: item.at });
+        }
+        this.#syncMode = 'flush';
+        await this.#barrier.mainSync();
+        break;
+      case 'eos':
+        // A stream that syncs on FLUSH records has one before its first EOS.
+        this.#syncMode ??= 'eos';
+        if (this.#syncMode === 'eos') await this.#barrier.mainSync();
+        break;
+      case 'command':
+        return;
+      case 'ram-complete':
+        main.ramComplete = true;
+        this.#barrier.mainDone();
+        break;
+    }
+    this.#tick();
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

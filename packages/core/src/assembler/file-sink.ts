@@ -1,0 +1,152 @@
+/**
+ * A sink that writes each RAMBlock to `DIR/<name>.bin` ('/' in the name
+ * becomes '_'), exactly the block's used length, as a sparse file: the file is
+ * sized with ftruncate and only non-zero pages are written, so a 4.5 GiB block
+ * holding 3 MiB of pages costs 3 MiB of writes. Runs of consecutive pages go
+ * out in one positional write. Writes are synchronous, so a page written in a
+ * later epoch always lands after the earlier copy.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PAGE_SIZE, PAGES_PER_PACKET } from '../constants.js';
+import { MultifdError } from '../errors.js';
+import type { RAMBlockInfo } from '../ramblock.js';
+import { SparseBitmap } from '../sparse-bitmap.js';
+import type { PageSink } from './page-sink.js';
+
+interface OpenBlock {
+  file: string;
+  fd: number;
+  /** Pages holding non-zero data on disk (a later zero page must overwrite them). */
+  written: SparseBitmap;
+}
+
+/** File name for a RAMBlock: '/' (and anything unprintable) becomes '_'. */
+export function blockFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `${name.replace(/[/\\\x00-\x1f\x7f]/g, '_')}.bin`;
+}
+
+export class FileSink implements PageSink {
+  readonly dir: string;
+  readonly #blocks = new Map<string, OpenBlock>();
+  readonly #usedNames = new Set<string>();
+  readonly #scratch = new Map<string, Uint8Array>();
+  #zeros: Uint8Array | undefined;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Block name -> file name (relative to dir), in the order blocks appeared. */
+  files(): Map<string, string> {
+    return new Map([...this.#blocks].map(([name, b]) => [name, b.file]));
+  }
+
+  setBlocks(blocks: readonly RAMBlockInfo[]): void {
+    for (const b of blocks) this.#open(b);
+  }
+
+  pageViews(key: string, _block: RAMBlockInfo, offsets: readonly number[]): Uint8Array[] {
+    let scratch = this.#scratch.get(key);
+    if (!scratch) this.#scratch.set(key, (scratch = new Uint8Array(PAGES_PER_PACKET * PAGE_SIZE)));
+    const buf = scratch;
+    return offsets.map((_, i) => buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+  }
+
+  commitPages(key: string, block: RAMBlockInfo, offsets: readonly number[]): void {
+    const scratch = this.#scratch.get(key);
+    if (!scratch) throw new MultifdError('ERR_MULTIFD_STATE', `commitPages(${key}) without pageViews`);
+    const open = this.#open(block);
+    this.#writeRuns(open, offsets, (i) => scratch.subarray(i * PAGE_SIZE));
+    for (const off of offsets) open.written.set(off / PAGE_SIZE);
+  }
+
+  fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): void {
+    const open = this.#open(block);
+    if (value === 0) {
+      // Sparse: a page never written is zero already; only overwrite old data.
+      const dirty = offsets.filter((off) => open.written.clear(off / PAGE_SIZE));
+      if (dirty.length > 0) this.#writeRuns(open, dirty, () => this.#zeroPages());
+      return;
+    }
+    const page = new Uint8Array(PAGE_SIZE).fill(value);
+    for (const off of offsets) {
+      this.#write(open, page, off);
+      open.written.set(off / PAGE_SIZE);
+    }
+  }
+
+  close(lengths: ReadonlyMap<string, number>): void {
+    let failure: unknown;
+    for (const [name, open] of this.#blocks) {
+      try {
+        const length = lengths.get(name);
+        if (length !== undefined) fs.ftruncateSync(open.fd, length);
+        fs.closeSync(open.fd);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    this.#blocks.clear();
+    if (failure) throw MultifdError.wrap(failure, 'ERR_MULTIFD_IO', { file: this.dir });
+  }
+
+  abort(): void {
+    for (const open of this.#blocks.values()) {
+      try {
+        fs.closeSync(open.fd);
+      } catch {
+        // already closed: nothing to release
+      }
+    }
+    this.#blocks.clear();
+  }
+
+  #zeroPages(): Uint8Array {
+    return (this.#zeros ??= new Uint8Array(PAGES_PER_PACKET * PAGE_SIZE));
+  }
+
+  #open(block: RAMBlockInfo): OpenBlock {
+    const existing = this.#blocks.get(block.name);
+    if (existing) return existing;
+    let file = blockFileName(block.name);
+    for (let n = 2; this.#usedNames.has(file); n++) file = blockFileName(`${block.name}-${n}`);
+    this.#usedNames.add(file);
+    const full = path.join(this.dir, file);
+    let fd: number;
+    try {
+      fd = fs.openSync(full, 'w+');
+      if (Number.isFinite(block.usedLength)) fs.ftruncateSync(fd, block.usedLength);
+    } catch (e) {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: full });
+    }
+    const open = { file, fd, written: new SparseBitmap() };
+    this.#blocks.set(block.name, open);
+    return open;
+  }
+
+  /**
+   * Write page i of `offsets` from `source(i)`, merging runs where both the
+   * file offsets and the source bytes are consecutive.
+   */
+  #writeRuns(open: OpenBlock, offsets: readonly number[], source: (i: number) => Uint8Array): void {
+    let i = 0;
+    while (i < offsets.length) {
+      const start = i;
+      const src = source(i);
+      while (i + 1 < offsets.length && offsets[i + 1] === offsets[i]! + PAGE_SIZE && (i + 1 - start + 1) * PAGE_SIZE <= src.length) i++;
+      i++;
+      this.#write(open, src.subarray(0, (i - start) * PAGE_SIZE), offsets[start]!);
+    }
+  }
+
+  #write(open: OpenBlock, data: Uint8Array, position: number): void {
+    try {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(open.fd, data, done, data.length - done, position + done);
+    } catch (e) {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: path.join(this.dir, open.file) });
+    }
+  }
+}

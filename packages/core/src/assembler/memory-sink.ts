@@ -1,0 +1,105 @@
+/**
+ * A sink that holds RAMBlocks in memory (ArrayBuffer or SharedArrayBuffer).
+ * Codecs decode straight into the block's memory. Memory is allocated per
+ * block on first use; a fill of zero skips pages never written (still zero).
+ */
+import { PAGE_SIZE } from '../constants.js';
+import { MultifdError } from '../errors.js';
+import type { RAMBlockInfo } from '../ramblock.js';
+import { SparseBitmap } from '../sparse-bitmap.js';
+import type { PageSink } from './page-sink.js';
+
+export interface MemorySinkOptions {
+  /** Use SharedArrayBuffer (default) so worker threads can share the blocks. */
+  shared?: boolean;
+  /** Largest block this sink agrees to hold (default 4 GiB). */
+  maxBlockBytes?: number;
+  /** Blocks to use as they are (e.g. the memory of an embedding program). */
+  blocks?: ReadonlyMap<string, Uint8Array>;
+}
+
+export class MemorySink implements PageSink {
+  readonly #blocks = new Map<string, Uint8Array>();
+  readonly #written = new Map<string, SparseBitmap>();
+  readonly #shared: boolean;
+  readonly #max: number;
+
+  constructor(options: MemorySinkOptions = {}) {
+    this.#shared = options.shared ?? true;
+    this.#max = options.maxBlockBytes ?? 4 * 1024 ** 3;
+    for (const [name, mem] of options.blocks ?? []) this.#blocks.set(name, mem);
+  }
+
+  /** A block's memory (undefined when it never appeared). */
+  block(name: string): Uint8Array | undefined {
+    return this.#blocks.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#blocks.keys()];
+  }
+
+  setBlocks(blocks: readonly RAMBlockInfo[]): void {
+    for (const b of blocks) this.#memory(b, b.usedLength);
+  }
+
+  pageViews(_key: string, block: RAMBlockInfo, offsets: readonly number[]): Uint8Array[] {
+    const mem = this.#forPages(block, offsets);
+    return offsets.map((off) => mem.subarray(off, off + PAGE_SIZE));
+  }
+
+  commitPages(_key: string, block: RAMBlockInfo, offsets: readonly number[]): void {
+    const bits = this.#bits(block.name);
+    for (const off of offsets) bits.set(off / PAGE_SIZE);
+  }
+
+  fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): void {
+    const mem = this.#forPages(block, offsets);
+    const bits = this.#bits(block.name);
+    for (const off of offsets) {
+      const page = off / PAGE_SIZE;
+      if (value === 0) {
+        if (bits.clear(page)) mem.fill(0, off, off + PAGE_SIZE);
+      } else {
+        mem.fill(value, off, off + PAGE_SIZE);
+        bits.set(page);
+      }
+    }
+  }
+
+  close(lengths: ReadonlyMap<string, number>): void {
+    for (const [name, length] of lengths) {
+      const mem = this.#blocks.get(name);
+      if (mem && mem.length > length) this.#blocks.set(name, mem.subarray(0, length));
+    }
+  }
+
+  #bits(name: string): SparseBitmap {
+    let bits = this.#written.get(name);
+    if (!bits) this.#written.set(name, (bits = new SparseBitmap()));
+    return bits;
+  }
+
+  #forPages(block: RAMBlockInfo, offsets: readonly number[]): Uint8Array {
+    let end = 0;
+    for (const off of offsets) end = Math.max(end, off + PAGE_SIZE);
+    return this.#memory(block, end);
+  }
+
+  /** The block's memory, at least `length` bytes (grown when no main stream told the size). */
+  #memory(block: RAMBlockInfo, length: number): Uint8Array {
+    let mem = this.#blocks.get(block.name);
+    if (mem && mem.length >= length) return mem;
+    // Without a main stream the block's size is unknown (usedLength Infinity): grow geometrically.
+    const size = Number.isFinite(block.usedLength)
+      ? Math.max(length, block.usedLength)
+      : Math.max(length, Math.min(2 * (mem?.length ?? 0), this.#max));
+    if (size > this.#max) {
+      throw new MultifdError('ERR_MULTIFD_TOO_LARGE', `RAMBlock ${JSON.stringify(block.name)} needs ${size} bytes, limit ${this.#max}`);
+    }
+    const next = new Uint8Array(this.#shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    if (mem) next.set(mem);
+    this.#blocks.set(block.name, (mem = next));
+    return mem;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Where received pages go. The assembler asks a sink for views to decode a
+ * packet's pages into, then commits them; a memory sink hands out views of
+ * the RAMBlocks themselves (decoding in place), a file sink views of a
+ * scratch buffer it then writes out. `key` separates concurrent users
+ * (one per channel, and the main stream), whose views must not overlap.
+ */
+import type { MaybePromise } from '../methods.js';
+import type { RAMBlockInfo } from '../ramblock.js';
+
+export interface PageSink {
+  /** The migration's RAMBlocks, from the main stream (not called without one). */
+  setBlocks(blocks: readonly RAMBlockInfo[]): MaybePromise<void>;
+  /** Views (4096 bytes each) for the pages at `offsets` of `block`, valid until commitPages. */
+  pageViews(key: string, block: RAMBlockInfo, offsets: readonly number[]): readonly Uint8Array[];
+  /** The views from the last pageViews(key, ...) now hold the pages. */
+  commitPages(key: string, block: RAMBlockInfo, offsets: readonly number[]): MaybePromise<void>;
+  /** Pages whose every byte is `value` (0 for zero pages). */
+  fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): MaybePromise<void>;
+  /**
+   * The migration is over. `lengths` gives each block's final length (the
+   * used length, or without a main stream the end of the highest page).
+   */
+  close(lengths: ReadonlyMap<string, number>): MaybePromise<void>;
+  /** Give up: release everything (a failed migration). */
+  abort?(): MaybePromise<void>;
+}

@@ -1,0 +1,146 @@
+/**
+ * Splits a multifd channel's bytes into frames: the 64-byte initial packet,
+ * then packets (1344-byte header + payload). Push chunks as they arrive from a
+ * socket or file; whole frames come back. Headers are decoded and checked
+ * (see packet.ts) before any payload is buffered, and the payload length comes
+ * from the codec (`payloadLength`), capped, never straight from the wire.
+ */
+import { INITIAL_PACKET_SIZE, PACKET_HEADER_SIZE } from '../constants.js';
+import { MultifdError } from '../errors.js';
+import { decodeInitialPacket, type InitialPacket } from '../initial-packet.js';
+import { decodePacketHeader, type PacketHeader } from '../packet.js';
+import { ChunkQueue } from './chunk-queue.js';
+
+export type ChannelFrame =
+  | { kind: 'init'; packet: InitialPacket; at: number }
+  | {
+      kind: 'packet';
+      header: PacketHeader;
+      /** The raw 1344 header bytes (for forwarding). */
+      headerBytes: Uint8Array;
+      payload: Uint8Array;
+      /** Packet index in this channel, from 0. */
+      index: number;
+      /** Stream offset of the header. */
+      at: number;
+    };
+
+export interface ChannelFramerOptions {
+  /**
+   * Payload bytes that follow `header` (called only for packets with normal
+   * pages). It may throw, e.g. for a method mismatch; it must return a length
+   * it is prepared to receive.
+   */
+  payloadLength(header: PacketHeader): number;
+  /** Label for errors: a file name or a peer address. */
+  stream?: string;
+}
+
+export class ChannelFramer {
+  readonly #queue = new ChunkQueue();
+  readonly #opts: ChannelFramerOptions;
+  #offset = 0;
+  #channel: number | undefined;
+  #index = 0;
+  #pending: { header: PacketHeader; headerBytes: Uint8Array; length: number; at: number } | undefined;
+  #initDone = false;
+
+  constructor(options: ChannelFramerOptions) {
+    this.#opts = options;
+  }
+
+  /** Channel id, once the initial packet was read. */
+  get channel(): number | undefined {
+    return this.#channel;
+  }
+
+  /** Bytes consumed into whole frames. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Packets framed so far. */
+  get packets(): number {
+    return this.#index;
+  }
+
+  /** Add bytes; returns the frames they complete. */
+  push(chunk: Uint8Array): ChannelFrame[] {
+    this.#queue.push(chunk);
+    const frames: ChannelFrame[] = [];
+    for (;;) {
+      const frame = this.#next();
+      if (!frame) return frames;
+      frames.push(frame);
+    }
+  }
+
+  /** The stream ended: an error unless it ended between two frames. */
+  finish(): void {
+    if (!this.#initDone) {
+      throw new MultifdError('ERR_MULTIFD_TRUNCATED', `channel ends after ${this.#queue.length} bytes, inside its initial packet`, this.#where(this.#offset));
+    }
+    if (this.#pending) {
+      throw new MultifdError(
+        'ERR_MULTIFD_TRUNCATED',
+        `channel ends inside a payload: ${this.#queue.length} of ${this.#pending.length} bytes`,
+        this.#where(this.#pending.at, this.#index),
+      );
+    }
+    if (this.#queue.length > 0) {
+      throw new MultifdError(
+        'ERR_MULTIFD_TRUNCATED',
+        `channel ends inside a packet header: ${this.#queue.length} of ${PACKET_HEADER_SIZE} bytes`,
+        this.#where(this.#offset, this.#index),
+      );
+    }
+  }
+
+  #where(byteOffset: number, packet?: number) {
+    return {
+      ...(this.#opts.stream !== undefined ? { stream: this.#opts.stream } : {}),
+      ...(this.#channel !== undefined ? { channel: this.#channel } : {}),
+      ...(packet !== undefined ? { packet } : {}),
+      byteOffset,
+    };
+  }
+
+  #next(): ChannelFrame | undefined {
+    const q = this.#queue;
+    if (!this.#initDone) {
+      if (q.length < INITIAL_PACKET_SIZE) return undefined;
+      const at = this.#offset;
+      let packet: InitialPacket;
+      try {
+        packet = decodeInitialPacket(q.take(INITIAL_PACKET_SIZE), at);
+      } catch (e) {
+        throw MultifdError.wrap(e, 'ERR_MULTIFD_BAD_MAGIC', this.#where(at));
+      }
+      this.#initDone = true;
+      this.#channel = packet.id;
+      this.#offset += INITIAL_PACKET_SIZE;
+      return { kind: 'init', packet, at };
+    }
+    if (!this.#pending) {
+      if (q.length < PACKET_HEADER_SIZE) return undefined;
+      const at = this.#offset;
+      const headerBytes = q.take(PACKET_HEADER_SIZE);
+      let header: PacketHeader;
+      let length = 0;
+      try {
+        header = decodePacketHeader(headerBytes, at);
+        if (header.normalPages > 0) length = this.#opts.payloadLength(header);
+      } catch (e) {
+        throw MultifdError.wrap(e, 'ERR_MULTIFD_MAIN_STREAM', this.#where(at, this.#index));
+      }
+      this.#offset += PACKET_HEADER_SIZE;
+      this.#pending = { header, headerBytes, length, at };
+    }
+    const p = this.#pending;
+    if (q.length < p.length) return undefined;
+    const payload = q.take(p.length);
+    this.#offset += p.length;
+    this.#pending = undefined;
+    return { kind: 'packet', header: p.header, headerBytes: p.headerBytes, payload, index: this.#index++, at: p.at };
+  }
+}

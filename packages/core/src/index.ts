@@ -1,0 +1,34 @@
+/**
+ * @multifd/core: the QEMU multifd wire format (7.2, with the 10.0
+ * differences a receiver must accept), the codec plugin contract and
+ * registry, typed errors, the RAMBlock model, and the receiver core that
+ * rebuilds RAM from a migration's streams.
+ */
+import 'reflect-metadata'; // before tsyringe loads anywhere below
+
+export * from './constants.js';
+export * from './errors.js';
+export * from './bytes.js';
+export * from './uuid.js';
+export * from './flags.js';
+export * from './initial-packet.js';
+export * from './packet.js';
+export * from './ramblock.js';
+export * from './page-writer.js';
+export * from './methods.js';
+export * from './levels.js';
+export * from './tokens.js';
+export * from './registry.js';
+export * from './sparse-bitmap.js';
+export * from './stream-kind.js';
+export * from './main-stream/format.js';
+export * from './main-stream/parser.js';
+export * from './main-stream/encoder.js';
+export * from './channel-stream/chunk-queue.js';
+export * from './channel-stream/framer.js';
+export * from './assembler/page-sink.js';
+export * from './assembler/memory-sink.js';
+export * from './assembler/file-sink.js';
+export * from './assembler/sync-barrier.js';
+export * from './assembler/abortable.js';
+export * from './assembler/assembler.js';
