@@ -32,3 +32,8 @@ export * from './assembler/file-sink.js';
 export * from './assembler/sync-barrier.js';
 export * from './assembler/abortable.js';
 export * from './assembler/assembler.js';
+export * from './channel-stream/packet-encoder.js';
+export * from './pages/prng.js';
+export * from './pages/patterns.js';
+export * from './sender/planner.js';
+export * from './sender/offline-writer.js';

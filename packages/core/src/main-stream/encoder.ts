@@ -133,6 +133,11 @@ export class MainStreamEncoder {
     this.#out.u64(RAM_FLAG.MULTIFD_FLUSH);
   }
 
+  /** The pending bytes once they reach `threshold`, else undefined. */
+  drainIfOver(threshold: number): Uint8Array | undefined {
+    return this.#out.len >= threshold ? this.#out.take() : undefined;
+  }
+
   /** Bytes written since the last take, without closing the section. */
   drain(): Uint8Array {
     return this.#out.take();

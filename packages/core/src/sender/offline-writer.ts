@@ -1,0 +1,73 @@
+/**
+ * Executes a MigrationPlanner's steps without sockets: packets are dealt to
+ * the channels round-robin and encoded in this thread. For tests, benchmarks
+ * and files that must hold exactly what would go on the wire.
+ */
+import type { AnyMultiFDMethods } from '../methods.js';
+import { PacketEncoder, pageViews } from '../channel-stream/packet-encoder.js';
+import type { RAMBlock } from '../ramblock.js';
+import { MigrationPlanner, type PageRef, type PlanStep } from './planner.js';
+
+export interface MigrationOutput {
+  /** Bytes for the main stream. */
+  main(bytes: Uint8Array): void | Promise<void>;
+  /** Bytes for channel `id` (ranges valid only during the call). */
+  channel(id: number, chunks: readonly Uint8Array[]): void | Promise<void>;
+}
+
+export interface WriteMigrationOptions {
+  blocks: readonly RAMBlock[];
+  codec: AnyMultiFDMethods;
+  channels: number;
+  level?: number;
+  codecOptions?: Readonly<Record<string, unknown>>;
+  uuid?: Uint8Array;
+  /** Passes over memory; default one pass over every page. The last is the END section. */
+  passes?: Iterable<Iterable<PageRef>>;
+  out: MigrationOutput;
+}
+
+/** Write a whole migration; returns the planner's counts. */
+export async function writeMigration(options: WriteMigrationOptions): Promise<MigrationPlanner['counts']> {
+  const { out } = options;
+  const planner = new MigrationPlanner({ blocks: options.blocks });
+  let num = 0n;
+  const encoders = Array.from({ length: options.channels }, (_, id) =>
+    new PacketEncoder({
+      codec: options.codec,
+      id,
+      ...(options.level !== undefined ? { level: options.level } : {}),
+      ...(options.codecOptions ? { codecOptions: options.codecOptions } : {}),
+      nextPacketNum: () => num++,
+    }),
+  );
+  let turn = 0;
+  const run = async (steps: Iterable<PlanStep>) => {
+    for (const step of steps) {
+      if (step.kind === 'main') {
+        await out.main(step.bytes);
+      } else if (step.kind === 'sync') {
+        for (const enc of encoders) {
+          const p = await enc.sync();
+          await out.channel(enc.id, [p.header]);
+        }
+      } else {
+        const enc = encoders[turn++ % encoders.length]!;
+        const p = await enc.packet(step.block.name, step.offsets, pageViews(step.block.memory, step.offsets));
+        await out.channel(enc.id, [p.header, ...p.payload]);
+      }
+    }
+  };
+  try {
+    for (const enc of encoders) {
+      await enc.setup();
+      await out.channel(enc.id, [enc.initialPacket(options.uuid)]);
+    }
+    await run(planner.start());
+    const passes = options.passes ? [...options.passes] : [planner.allPages()];
+    for (let i = 0; i < passes.length; i++) await run(planner.pass(passes[i]!, i === passes.length - 1));
+  } finally {
+    for (const enc of encoders) await enc.close();
+  }
+  return planner.counts;
+}
