@@ -345,7 +345,8 @@ class Assembler {
   // ---- main stream ------------------------------------------------------
 
   async #mainLoop(input: StreamInput): Promise<void> {
-    const parser = new MainStreamParser(this.#o.mainStream);
+    // The parser puts its label in error locations, which outer layers cannot override.
+    const parser = new MainStreamParser({ ...this.#o.mainStream, label: input.label });
     const main = (this.#main = { label: input.label, bytes: 0, machine: undefined as string | undefined, zeroRecords: 0, pageRecords: 0, ramComplete: false });
     let pending: Uint8Array | undefined;
     try {

@@ -31,6 +31,8 @@ export class FileSink implements PageSink {
   readonly dir: string;
   readonly #blocks = new Map<string, OpenBlock>();
   readonly #usedNames = new Set<string>();
+  /** Block name -> file name; kept after close(), when callers ask for it. */
+  readonly #files = new Map<string, string>();
   readonly #scratch = new Map<string, Uint8Array>();
   #zeros: Uint8Array | undefined;
 
@@ -40,7 +42,7 @@ export class FileSink implements PageSink {
 
   /** Block name -> file name (relative to dir), in the order blocks appeared. */
   files(): Map<string, string> {
-    return new Map([...this.#blocks].map(([name, b]) => [name, b.file]));
+    return new Map(this.#files);
   }
 
   setBlocks(blocks: readonly RAMBlockInfo[]): void {
@@ -113,6 +115,7 @@ export class FileSink implements PageSink {
     let file = blockFileName(block.name);
     for (let n = 2; this.#usedNames.has(file); n++) file = blockFileName(`${block.name}-${n}`);
     this.#usedNames.add(file);
+    this.#files.set(block.name, file);
     const full = path.join(this.dir, file);
     let fd: number;
     try {

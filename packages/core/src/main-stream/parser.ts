@@ -40,6 +40,8 @@ export interface MainStreamParserOptions {
   maxRamBytes?: number;
   /** Most RAMBlocks the stream may list (default 4096). */
   maxBlocks?: number;
+  /** Stream name in error locations: a file name or peer address (default "main stream"). */
+  label?: string;
 }
 
 const NEED_MORE = Symbol('need-more');
@@ -99,6 +101,7 @@ function u64(high: number, low: number): number {
 export class MainStreamParser {
   readonly #maxRamBytes: number;
   readonly #maxBlocks: number;
+  readonly #label: string;
   #state: State = 'magic';
   /** Absolute stream offset of the next byte to parse. */
   #offset = 0;
@@ -113,6 +116,7 @@ export class MainStreamParser {
   constructor(options: MainStreamParserOptions = {}) {
     this.#maxRamBytes = options.maxRamBytes ?? 2 ** 44;
     this.#maxBlocks = options.maxBlocks ?? 4096;
+    this.#label = options.label ?? 'main stream';
   }
 
   /** Bytes parsed so far (the stream offset of the next byte). */
@@ -150,7 +154,7 @@ export class MainStreamParser {
         item = this.#step(c);
       } catch (e) {
         if (e === NEED_MORE) break;
-        throw MultifdError.wrap(e, 'ERR_MULTIFD_MAIN_STREAM', { stream: 'main stream', byteOffset: this.#offset });
+        throw MultifdError.wrap(e, 'ERR_MULTIFD_MAIN_STREAM', { stream: this.#label, byteOffset: this.#offset });
       }
       this.#offset += c.pos - pos;
       pos = c.pos;
@@ -169,7 +173,7 @@ export class MainStreamParser {
     if (this.#ramComplete) return;
     const code: MultifdErrorCode = this.#state === 'magic' && this.#offset === 0 && leftover === 0 ? 'ERR_MULTIFD_INCOMPLETE' : 'ERR_MULTIFD_TRUNCATED';
     throw new MultifdError(code, 'main stream ends before the RAM section is complete', {
-      stream: 'main stream',
+      stream: this.#label,
       byteOffset: this.#offset + leftover,
     });
   }
