@@ -1,0 +1,49 @@
+/** Command-line parsing on node:util parseArgs, with usage errors as MultifdError. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MultifdError } from '@multifd/core';
+import type { Command, OptionValues, ParsedArgs } from './command.js';
+
+/** ERR_MULTIFD_USAGE with the given text. */
+export function usageError(text: string): MultifdError {
+  return new MultifdError('ERR_MULTIFD_USAGE', text);
+}
+
+/** True when argv (before any `--`) asks for help. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
+/** Parse a command's arguments strictly: unknown options are ERR_MULTIFD_USAGE. */
+export function parseCommandArgs(command: Command, argv: readonly string[]): ParsedArgs {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries(command.options)) {
+    options[name] = {
+      type: spec.type,
+      ...(spec.short !== undefined ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { values: values as OptionValues, positionals };
+  } catch (e) {
+    // parseArgs messages run on with advice about `--`; the first sentence says it.
+    const text = e instanceof Error ? (e.message.split(/\.\s/)[0] ?? e.message) : String(e);
+    throw usageError(`${command.name}: ${text} (see 'multifd ${command.name} --help')`);
+  }
+}
+
+/** A string option's value (the last one when given several times). */
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  const last = Array.isArray(v) ? v[v.length - 1] : v;
+  return typeof last === 'string' ? last : undefined;
+}
+
+export function booleanOption(values: OptionValues, name: string): boolean {
+  return values[name] === true;
+}
