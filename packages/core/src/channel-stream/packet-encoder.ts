@@ -81,7 +81,7 @@ export class PacketEncoder {
     block: string,
     offsets: readonly number[],
     pages: readonly Uint8Array[],
-    extra: { sync?: boolean; zeroOffsets?: readonly number[]; header?: Uint8Array } = {},
+    extra: { sync?: boolean; zeroOffsets?: readonly number[]; header?: Uint8Array; num?: bigint } = {},
   ): Promise<EncodedPacket> {
     if (!this.#ready || this.#closed) throw new MultifdError('ERR_MULTIFD_STATE', `channel ${this.id}: packet() ${this.#closed ? 'after close' : 'before setup'}`);
     if (offsets.length !== pages.length) throw new MultifdError('ERR_MULTIFD_NORMAL_PAGES', `${offsets.length} offsets for ${pages.length} pages`);
@@ -100,7 +100,7 @@ export class PacketEncoder {
         normalPages: pages.length,
         zeroPages: zeros.length,
         nextPacketSize: size,
-        packetNum: this.#nextNum(),
+        packetNum: extra.num ?? this.#nextNum(),
         ramblock: listed ? block : '',
         offsets: zeros.length > 0 ? [...offsets, ...zeros] : offsets,
       },
@@ -110,8 +110,8 @@ export class PacketEncoder {
   }
 
   /** A SYNC packet with no pages. */
-  async sync(header?: Uint8Array): Promise<EncodedPacket> {
-    return this.packet('', [], [], { sync: true, ...(header ? { header } : {}) });
+  async sync(extra: { header?: Uint8Array; num?: bigint } = {}): Promise<EncodedPacket> {
+    return this.packet('', [], [], { ...extra, sync: true });
   }
 
   /** sendCleanup; safe to call twice. */

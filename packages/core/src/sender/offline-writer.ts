@@ -6,7 +6,7 @@
 import type { AnyMultiFDMethods } from '../methods.js';
 import { PacketEncoder, pageViews } from '../channel-stream/packet-encoder.js';
 import type { RAMBlock } from '../ramblock.js';
-import { MigrationPlanner, type PageRef, type PlanStep } from './planner.js';
+import { MigrationPlanner, type PageSelection, type PlanStep } from './planner.js';
 
 export interface MigrationOutput {
   /** Bytes for the main stream. */
@@ -23,7 +23,7 @@ export interface WriteMigrationOptions {
   codecOptions?: Readonly<Record<string, unknown>>;
   uuid?: Uint8Array;
   /** Passes over memory; default one pass over every page. The last is the END section. */
-  passes?: Iterable<Iterable<PageRef>>;
+  passes?: Iterable<PageSelection>;
   out: MigrationOutput;
 }
 
@@ -64,7 +64,7 @@ export async function writeMigration(options: WriteMigrationOptions): Promise<Mi
       await out.channel(enc.id, [enc.initialPacket(options.uuid)]);
     }
     await run(planner.start());
-    const passes = options.passes ? [...options.passes] : [planner.allPages()];
+    const passes: PageSelection[] = options.passes ? [...options.passes] : ['all'];
     for (let i = 0; i < passes.length; i++) await run(planner.pass(passes[i]!, i === passes.length - 1));
   } finally {
     for (const enc of encoders) await enc.close();

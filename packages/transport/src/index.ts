@@ -1,0 +1,15 @@
+/**
+ * @multifd/transport: multifd migrations over TCP (TLS optional) with one
+ * worker thread per channel.
+ */
+import 'reflect-metadata';
+
+export * from './net.js';
+export * from './options.js';
+export * from './progress.js';
+export * from './memory.js';
+export * from './codecs.js';
+export * from './worker/protocol.js';
+export * from './worker/worker-handle.js';
+export * from './sender/channel-pool.js';
+export * from './sender/sender.js';

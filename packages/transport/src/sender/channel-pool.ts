@@ -1,0 +1,113 @@
+/**
+ * The sending channels: one worker per channel, each with a bounded window of
+ * packets in flight. A packet goes to the channel with the fewest pending
+ * jobs (QEMU hands each packet to the next idle channel); when every window
+ * is full, dispatch waits. Pages are never copied here: a job names the
+ * block and offsets, the worker reads the shared memory.
+ */
+import { MultifdError } from '@multifd/core';
+import type { SendJob } from '../worker/protocol.js';
+import { WorkerHandle } from '../worker/worker-handle.js';
+import type { SendWorkerData } from './send-worker.js';
+
+export interface ChannelStats {
+  id: number;
+  packets: number;
+  pages: number;
+  wireBytes: number;
+}
+
+export class SendChannelPool {
+  readonly #workers: WorkerHandle<SendJob>[];
+  readonly #inflight: Set<Promise<unknown>>[];
+  readonly #window: number;
+  readonly stats: ChannelStats[];
+  #num = 0n;
+  #failure: MultifdError | undefined;
+  #onStats: () => void;
+
+  constructor(
+    base: Omit<SendWorkerData, 'channel'>,
+    channels: number,
+    options: { window: number; readyTimeoutMs: number; onFailure: (e: MultifdError) => void; onStats: () => void },
+  ) {
+    this.#window = options.window;
+    this.#onStats = options.onStats;
+    const file = new URL('./send-worker.js', import.meta.url);
+    this.#workers = Array.from({ length: channels }, (_, channel) =>
+      new WorkerHandle<SendJob>(file, { ...base, channel } satisfies SendWorkerData, {
+        channel,
+        readyTimeout: options.readyTimeoutMs,
+        onFailure: (e) => {
+          this.#failure ??= e;
+          options.onFailure(e);
+        },
+      }),
+    );
+    this.#inflight = this.#workers.map(() => new Set());
+    this.stats = this.#workers.map((_, id) => ({ id, packets: 0, pages: 0, wireBytes: 0 }));
+  }
+
+  /** Every channel connected and sent its initial packet. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.ready()));
+  }
+
+  /** Queue a packet of `offsets` of block number `block` on the least busy channel. */
+  async packet(block: number, offsets: number[], extra: { zeroOffsets?: number[] } = {}): Promise<void> {
+    for (;;) {
+      if (this.#failure) throw this.#failure;
+      let best = 0;
+      for (let i = 1; i < this.#workers.length; i++) if (this.#inflight[i]!.size < this.#inflight[best]!.size) best = i;
+      if (this.#inflight[best]!.size < this.#window) {
+        this.#track(best, this.#workers[best]!.run({ code: 'PACKET', seq: 0, num: this.#num++, block, offsets, ...extra }));
+        return;
+      }
+      await Promise.race(this.#inflight.flatMap((s) => [...s]));
+    }
+  }
+
+  /** Send a SYNC on every channel after its queued packets; resolves when all are sent. */
+  async sync(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const jobs = this.#workers.map((w, i) => this.#track(i, w.run({ code: 'SYNC', seq: 0, num: this.#num++ })));
+    await Promise.all(jobs);
+  }
+
+  /** Wait for every queued packet. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#inflight.flatMap((s) => [...s]));
+  }
+
+  /** Finish: every worker flushes, closes its connection and exits. */
+  async close(): Promise<void> {
+    await this.drain();
+    await Promise.all(this.#workers.map((w) => w.close()));
+  }
+
+  /** Stop every worker now. */
+  async terminate(reason: MultifdError): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate(reason).catch(() => undefined)));
+  }
+
+  #track(i: number, job: Promise<{ wireBytes: number; pages: number }>): Promise<unknown> {
+    const set = this.#inflight[i]!;
+    const tracked: Promise<unknown> = job.then(
+      (done) => {
+        set.delete(tracked);
+        const s = this.stats[i]!;
+        s.packets++;
+        s.pages += done.pages;
+        s.wireBytes += done.wireBytes;
+        this.#onStats();
+      },
+      (e) => {
+        set.delete(tracked);
+        throw e;
+      },
+    );
+    tracked.catch(() => undefined); // failures surface through onFailure and the next call
+    set.add(tracked);
+    return tracked;
+  }
+}

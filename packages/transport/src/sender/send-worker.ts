@@ -1,0 +1,127 @@
+/**
+ * A sending channel's worker thread (QEMU's multifd_send_thread): opens its
+ * own connection, sends the initial packet, then for each job encodes the
+ * pages with the channel's codec state (read straight from the shared RAM,
+ * no copy) and writes header + payload in one writev. Jobs run one at a
+ * time, in order; DONE is posted once the kernel has the bytes.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews } from '@multifd/core';
+import { loadCodecs } from '../codecs.js';
+import { connect, endSocket, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
+import { errorReply } from '../worker/worker-handle.js';
+
+export interface SendWorkerData {
+  channel: number;
+  address: Address;
+  tls?: TlsOptions;
+  connectTimeoutMs: number;
+  codecModules: string[];
+  method: number;
+  level?: number;
+  codecOptions?: Record<string, unknown>;
+  uuid: Uint8Array;
+  blocks: { name: string; memory: Uint8Array }[];
+}
+
+const data = workerData as SendWorkerData;
+const port = parentPort!;
+const post = (msg: WorkerReply) => port.postMessage(msg);
+
+let socket: Socket | undefined;
+let encoder: PacketEncoder | undefined;
+let packets = 0;
+let failed = false;
+const queue: SendJob[] = [];
+let pumping = false;
+
+function fail(error: unknown): void {
+  if (failed) return;
+  failed = true;
+  post(errorReply(MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER'), packets));
+  socket?.destroy();
+  port.close();
+}
+
+async function handle(job: SendJob): Promise<boolean> {
+  const enc = encoder!;
+  const sock = socket!;
+  switch (job.code) {
+    case 'PACKET': {
+      const block = data.blocks[job.block]!;
+      const p = await enc.packet(block.name, job.offsets, pageViews(block.memory, job.offsets), {
+        ...(job.sync ? { sync: true } : {}),
+        ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
+        num: job.num,
+      });
+      await writeChunks(sock, [p.header, ...p.payload]);
+      packets++;
+      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
+      return true;
+    }
+    case 'SYNC': {
+      const p = await enc.sync({ num: job.num });
+      await writeChunks(sock, [p.header]);
+      packets++;
+      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE, pages: 0 });
+      return true;
+    }
+    case 'CLOSE':
+      await enc.close();
+      await endSocket(sock);
+      post({ code: 'CLOSED' });
+      port.close();
+      return false;
+    case 'ABORT':
+      socket?.destroy();
+      port.close();
+      return false;
+    default:
+      throw unknownMessage(`channel ${data.channel} send worker`, job);
+  }
+}
+
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    await started;
+    while (queue.length > 0 && !failed) {
+      if (!(await handle(queue.shift()!))) return;
+    }
+  } catch (e) {
+    fail(e);
+  } finally {
+    pumping = false;
+  }
+}
+
+async function start(): Promise<void> {
+  const registry = await loadCodecs(data.codecModules);
+  encoder = new PacketEncoder({
+    codec: registry.get(data.method),
+    id: data.channel,
+    ...(data.level !== undefined ? { level: data.level } : {}),
+    ...(data.codecOptions ? { codecOptions: data.codecOptions } : {}),
+  });
+  await encoder.setup();
+  socket = await connect(data.address, { timeoutMs: data.connectTimeoutMs, label: `channel ${data.channel}`, ...(data.tls ? { tls: data.tls } : {}) });
+  socket.on('error', (err) => fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
+  socket.on('close', () => {
+    if (!failed && queue.length > 0) fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'peer closed the connection', { channel: data.channel }));
+  });
+  // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
+  socket.on('data', () => undefined);
+  await writeChunks(socket, [encoder.initialPacket(data.uuid)]);
+  post({ code: 'READY' });
+}
+
+const started = start();
+started.catch(fail);
+
+port.on('message', (job: SendJob) => {
+  queue.push(job);
+  void pump();
+});

@@ -1,0 +1,250 @@
+/**
+ * Sends a migration: a main connection carrying the QEMU-format RAM section
+ * (header, RAMBlock list, zero pages as ZERO records, EOS at every sync, EOF)
+ * and N multifd channels, each driven by its own worker thread. The main
+ * thread only plans (MigrationPlanner) and schedules; pages stay in shared
+ * memory and are read by the workers in place.
+ *
+ *   const sender = new MigrationSender({ to: '127.0.0.1:4444', channels: 2, method: 'zstd', blocks });
+ *   await sender.start();                 // connect, START section
+ *   await sender.pass();                  // every page (first iteration)
+ *   await sender.pass(dirtyPages);        // more iterations
+ *   await sender.complete(lastDirty);     // END section, EOF, close
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import {
+  MigrationPlanner,
+  MultifdError,
+  NIL_UUID,
+  resolveLevel,
+  type CodecRegistry,
+  type PageSelection,
+  type PlanStep,
+  type RAMBlock,
+} from '@multifd/core';
+import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
+import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { DEFAULTS } from '../options.js';
+import { sharedBlocks, type RAMBlockInput } from '../memory.js';
+import { throttle, withRates, type TransferProgress } from '../progress.js';
+import { SendChannelPool } from './channel-pool.js';
+
+export interface SenderOptions {
+  to: Address | string;
+  channels: number;
+  /** Method name or value ("zstd", 2). */
+  method: string | number;
+  level?: number;
+  codecOptions?: Record<string, unknown>;
+  /** Modules the channel workers import to get codecs (default: nocomp, zlib, zstd). */
+  codecModules?: readonly string[];
+  blocks: readonly RAMBlockInput[];
+  uuid?: Uint8Array;
+  tls?: TlsOptions;
+  machine?: string;
+  connectTimeoutMs?: number;
+  /** Packets in flight per channel. */
+  window?: number;
+  /** How long complete() waits for the receiver to close the main connection. */
+  closeTimeoutMs?: number;
+  progressIntervalMs?: number;
+}
+
+export interface SenderEvents {
+  progress: [TransferProgress];
+}
+
+export class MigrationSender extends EventEmitter<SenderEvents> {
+  readonly blocks: RAMBlock[];
+  readonly #o: SenderOptions;
+  readonly #address: Address;
+  #planner: MigrationPlanner;
+  #pool: SendChannelPool | undefined;
+  #main: Socket | undefined;
+  #mainBytes = 0;
+  #epochs = 0;
+  #startedAt = 0;
+  #failure: MultifdError | undefined;
+  #state: 'new' | 'started' | 'done' | 'failed' = 'new';
+  readonly #progress: ReturnType<typeof throttle>;
+  readonly #blockIndex: Map<string, number>;
+  #mainPeerClosed: Promise<void> | undefined;
+
+  constructor(options: SenderOptions) {
+    super();
+    this.#o = options;
+    this.#address = typeof options.to === 'string' ? parseAddress(options.to) : options.to;
+    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
+    }
+    this.blocks = sharedBlocks(options.blocks);
+    this.#blockIndex = new Map(this.blocks.map((b, i) => [b.name, i]));
+    this.#planner = new MigrationPlanner({ blocks: this.blocks, ...(options.machine ? { machine: options.machine } : {}), mainChunk: DEFAULTS.mainChunk });
+    this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
+  }
+
+  /** Totals so far. */
+  progress(): TransferProgress {
+    const channels = this.#pool?.stats.map((s) => ({ ...s })) ?? [];
+    const c = this.#planner.counts;
+    return withRates({
+      pages: c.zeroPages + channels.reduce((s, ch) => s + ch.pages, 0),
+      wireBytes: this.#mainBytes + channels.reduce((s, ch) => s + ch.wireBytes, 0) + channels.length * 64,
+      mainBytes: this.#mainBytes,
+      channels,
+      epochs: this.#epochs,
+      elapsedMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+    });
+  }
+
+  /** Connect the main stream, then the channels (a QEMU destination takes the first connection as main), and send the START section. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new MultifdError('ERR_MULTIFD_STATE', 'start() twice');
+    this.#state = 'started';
+    this.#startedAt = Date.now();
+    const o = this.#o;
+    try {
+      const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
+      const registry: CodecRegistry = await loadCodecs(modules);
+      const codec = registry.lookup(o.method);
+      resolveLevel(codec, o.level);
+      const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+      this.#main = await connect(this.#address, { timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) });
+      this.#watchMain(this.#main);
+      this.#pool = new SendChannelPool(
+        {
+          address: this.#address,
+          ...(o.tls ? { tls: o.tls } : {}),
+          connectTimeoutMs: timeoutMs,
+          codecModules: modules,
+          method: codec.value,
+          ...(o.level !== undefined ? { level: o.level } : {}),
+          ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
+          uuid: o.uuid ?? NIL_UUID,
+          blocks: this.blocks.map((b) => ({ name: b.name, memory: b.memory })),
+        },
+        o.channels,
+        {
+          window: o.window ?? DEFAULTS.window,
+          readyTimeoutMs: timeoutMs + 5_000,
+          onFailure: (e) => void this.abort(e),
+          onStats: () => this.#progress.tick(),
+        },
+      );
+      await this.#run(this.#planner.start());
+      await this.#pool.ready();
+    } catch (e) {
+      throw await this.#failed(e);
+    }
+  }
+
+  /** One iteration over `pages` (default: every page of every block): a PART section and a sync. */
+  async pass(pages: PageSelection = 'all'): Promise<void> {
+    this.#check();
+    try {
+      await this.#run(this.#planner.pass(pages, false));
+    } catch (e) {
+      throw await this.#failed(e);
+    }
+  }
+
+  /**
+   * The last iteration (END section) over `pages` (default: none), then EOF.
+   * Resolves once every channel has flushed and closed and the receiver has
+   * closed the main connection (it does so after the last page is in place).
+   */
+  async complete(pages: PageSelection = []): Promise<TransferProgress> {
+    this.#check();
+    try {
+      await this.#run(this.#planner.pass(pages, true));
+      await this.#pool!.close();
+      await endSocket(this.#main!);
+      await this.#waitPeerClose();
+      this.#state = 'done';
+      this.#progress.flush();
+      return this.progress();
+    } catch (e) {
+      throw await this.#failed(e);
+    }
+  }
+
+  /** Cancel: stop every worker and drop every connection. */
+  async abort(reason?: unknown): Promise<void> {
+    if (this.#state === 'failed' || this.#state === 'done') return;
+    this.#state = 'failed';
+    this.#failure ??= MultifdError.is(reason) ? reason : MultifdError.wrap(reason ?? 'aborted', 'ERR_MULTIFD_CANCELLED');
+    this.#main?.destroy();
+    await this.#pool?.terminate(this.#failure);
+  }
+
+  #check(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#state !== 'started') throw new MultifdError('ERR_MULTIFD_STATE', `sender is ${this.#state}`);
+  }
+
+  async #failed(e: unknown): Promise<MultifdError> {
+    await this.abort(e);
+    return this.#failure!;
+  }
+
+  #watchMain(socket: Socket): void {
+    this.#mainPeerClosed = new Promise((resolve) => {
+      socket.on('end', () => resolve());
+      socket.on('close', () => resolve());
+    });
+    socket.on('data', () => undefined); // no return path: ignore anything the peer sends
+    socket.on('error', (err) => void this.abort(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { stream: 'main stream' })));
+    socket.on('close', () => {
+      if (this.#state === 'started' && !this.#failure && !socket.writableFinished) {
+        void this.abort(new MultifdError('ERR_MULTIFD_CONNECTION', 'the receiver closed the main connection', { stream: 'main stream' }));
+      }
+    });
+  }
+
+  async #waitPeerClose(): Promise<void> {
+    const ms = this.#o.closeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new MultifdError('ERR_MULTIFD_TIMEOUT', `the receiver did not confirm the end of the migration within ${ms} ms`, { stream: 'main stream' })), ms);
+    });
+    try {
+      await Promise.race([this.#mainPeerClosed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #run(steps: Iterable<PlanStep>): Promise<void> {
+    const pool = this.#pool!;
+    for (const step of steps) {
+      if (this.#failure) throw this.#failure;
+      switch (step.kind) {
+        case 'main':
+          await writeChunks(this.#main!, [step.bytes]);
+          this.#mainBytes += step.bytes.length;
+          break;
+        case 'packet':
+          await pool.packet(this.#blockIndex.get(step.block.name)!, step.offsets);
+          break;
+        case 'sync':
+          await pool.sync();
+          this.#epochs++;
+          break;
+      }
+      this.#progress.tick();
+    }
+  }
+}
+
+/**
+ * Send `blocks` in `passes` (default: one pass of every page, as the END
+ * section); resolves with the final progress.
+ */
+export async function sendMigration(options: SenderOptions & { passes?: PageSelection[] }): Promise<TransferProgress> {
+  const sender = new MigrationSender(options);
+  await sender.start();
+  const passes: PageSelection[] = options.passes && options.passes.length > 0 ? options.passes : ['all'];
+  for (let i = 0; i < passes.length - 1; i++) await sender.pass(passes[i]);
+  return sender.complete(passes[passes.length - 1]);
+}

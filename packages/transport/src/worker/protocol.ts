@@ -1,0 +1,44 @@
+/**
+ * Messages between the main thread and channel workers (thread-stream's
+ * pattern): every message has a `code`; a receiver throws on a code it does
+ * not know, so a protocol mismatch fails loudly instead of hanging.
+ *
+ * Main -> send worker:  PACKET (pages to encode and send), SYNC, CLOSE, ABORT
+ * Main -> recv worker:  PACKET (a framed packet to decode into RAM), CLOSE, ABORT
+ * Worker -> main:       READY, DONE (job finished, with bytes), CLOSED, ERROR
+ */
+import type { MultifdErrorCode } from '@multifd/core';
+
+/** A job's sequence number: acks name it. */
+export type Seq = number;
+
+export type SendJob =
+  | { code: 'PACKET'; seq: Seq; num: bigint; block: number; offsets: number[]; zeroOffsets?: number[]; sync?: boolean }
+  | { code: 'SYNC'; seq: Seq; num: bigint }
+  | { code: 'CLOSE' }
+  | { code: 'ABORT' };
+
+export type RecvJob =
+  | {
+      code: 'PACKET';
+      seq: Seq;
+      block: string;
+      offsets: number[];
+      flags: number;
+      normalPages: number;
+      nextPacketSize: number;
+      payload: Uint8Array;
+    }
+  | { code: 'CLOSE' }
+  | { code: 'ABORT' };
+
+export type WorkerReply =
+  | { code: 'READY' }
+  | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number }
+  | { code: 'CLOSED' }
+  | { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } };
+
+export function unknownMessage(where: string, message: unknown): Error {
+  const code = typeof message === 'object' && message !== null ? (message as { code?: unknown }).code : undefined;
+  return new Error(`${where}: unknown message code ${JSON.stringify(code)}`);
+}

@@ -1,0 +1,151 @@
+/**
+ * The main thread's side of one channel worker. Jobs carry a sequence number;
+ * a DONE reply settles the job's promise. An ERROR reply, an 'error' event or
+ * a non-zero exit fails every pending job and calls `onFailure` once, so a
+ * dying worker can never leave the main thread waiting.
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { MultifdError, type MultifdErrorCode } from '@multifd/core';
+import { unknownMessage, type Seq, type WorkerReply } from './protocol.js';
+
+interface Pending {
+  resolve: (done: { wireBytes: number; pages: number }) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface WorkerHandleOptions {
+  /** Channel id, for messages. */
+  channel: number;
+  /** Called once with the first failure of this worker. */
+  onFailure: (error: MultifdError) => void;
+  /** How long READY may take (ms). */
+  readyTimeout: number;
+}
+
+export class WorkerHandle<Job extends { code: string }> {
+  readonly worker: Worker;
+  readonly channel: number;
+  #seq = 0;
+  readonly #pending = new Map<Seq, Pending>();
+  readonly #opts: WorkerHandleOptions;
+  #failed: MultifdError | undefined;
+  #ready: Promise<void>;
+  #closed: Promise<void> | undefined;
+  #onClosed: (() => void) | undefined;
+  readonly #exited: Promise<number>;
+
+  constructor(file: URL, workerData: unknown, options: WorkerHandleOptions) {
+    this.channel = options.channel;
+    this.#opts = options;
+    this.worker = new Worker(file, { workerData });
+    let readyResolve!: () => void;
+    let readyReject!: (e: unknown) => void;
+    this.#ready = new Promise((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    this.#ready.catch(() => undefined);
+    const timer = setTimeout(
+      () => this.#fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `channel ${this.channel} worker not ready after ${options.readyTimeout} ms`, { channel: this.channel })),
+      options.readyTimeout,
+    );
+    this.worker.on('message', (msg: WorkerReply) => {
+      switch (msg.code) {
+        case 'READY':
+          clearTimeout(timer);
+          readyResolve();
+          return;
+        case 'DONE': {
+          const p = this.#pending.get(msg.seq);
+          this.#pending.delete(msg.seq);
+          p?.resolve({ wireBytes: msg.wireBytes, pages: msg.pages });
+          return;
+        }
+        case 'CLOSED':
+          this.#onClosed?.();
+          return;
+        case 'ERROR': {
+          const e = msg.error;
+          this.#fail(new MultifdError(e.code, e.message, { channel: this.channel, ...(e.packet !== undefined ? { packet: e.packet } : {}) }));
+          return;
+        }
+        default:
+          this.#fail(MultifdError.wrap(unknownMessage(`channel ${this.channel} worker`, msg), 'ERR_MULTIFD_WORKER', { channel: this.channel }));
+      }
+    });
+    this.worker.on('error', (err) => this.#fail(MultifdError.wrap(err, 'ERR_MULTIFD_WORKER', { channel: this.channel })));
+    this.#exited = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        clearTimeout(timer);
+        if (code !== 0 && !this.#failed) {
+          this.#fail(new MultifdError('ERR_MULTIFD_WORKER', `channel ${this.channel} worker exited with code ${code}`, { channel: this.channel }));
+        }
+        readyReject(this.#failed ?? new MultifdError('ERR_MULTIFD_WORKER', `channel ${this.channel} worker exited`));
+        this.#failPending(this.#failed ?? new MultifdError('ERR_MULTIFD_WORKER', `channel ${this.channel} worker exited`, { channel: this.channel }));
+        this.#onClosed?.();
+        resolve(code);
+      });
+    });
+  }
+
+  /** Resolves when the worker said READY (its connection and codec are set up). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Jobs sent and not yet done. */
+  get outstanding(): number {
+    return this.#pending.size;
+  }
+
+  get failure(): MultifdError | undefined {
+    return this.#failed;
+  }
+
+  /** Post a job; resolves with its DONE reply. `job.seq` is filled in. */
+  run(job: Job, transfer: readonly TransferListItem[] = []): Promise<{ wireBytes: number; pages: number }> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const seq = ++this.#seq;
+    const promise = new Promise<{ wireBytes: number; pages: number }>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
+    this.worker.postMessage({ ...job, seq }, transfer);
+    return promise;
+  }
+
+  /** Ask the worker to finish its jobs, close its connection and exit. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (this.#failed) throw this.#failed;
+      const closed = new Promise<void>((resolve) => (this.#onClosed = resolve));
+      this.worker.postMessage({ code: 'CLOSE' });
+      await closed;
+      if (this.#failed) throw this.#failed;
+      await this.#exited;
+    })();
+    return this.#closed;
+  }
+
+  /** Stop now: the worker is terminated, pending jobs fail. */
+  async terminate(reason?: MultifdError): Promise<void> {
+    if (reason) this.#fail(reason);
+    await this.worker.terminate();
+  }
+
+  #fail(error: MultifdError): void {
+    if (this.#failed) return;
+    this.#failed = error;
+    this.#failPending(error);
+    this.#opts.onFailure(error);
+  }
+
+  #failPending(error: unknown): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(error);
+  }
+}
+
+/** Serialise an error for an ERROR reply. */
+export function errorReply(error: unknown, packet?: number): { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } } {
+  const e = MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER');
+  return { code: 'ERROR', error: { code: e.code, message: e.detail, ...(packet !== undefined ? { packet } : e.location.packet !== undefined ? { packet: e.location.packet } : {}) } };
+}
