@@ -27,6 +27,8 @@ import { MultifdError, PAGE_SIZE, maxCompressedPayload } from '@multifd/core';
 const Z_DEFLATED = 8;
 const WINDOW_BITS = 15;
 const MEM_LEVEL = 8;
+/** zlib's data_type after inflate stopped right after an end-of-block code with no bits left over. */
+const DATA_TYPE_AT_BLOCK_BOUNDARY = 128;
 
 export interface DeflateStream {
   /** Deflate the pages into one sync-flushed payload (a view valid until the next call). */
@@ -107,16 +109,28 @@ export function pakoInflate(): InflateStream {
           }
         }
       }
-      // Whatever input is left (the sync-flush marker) must decode to nothing.
-      strm.output = probe;
-      strm.next_out = 0;
-      strm.avail_out = 1;
-      run(); // even with no input left: inflate may still hold output of a match
-      if (strm.next_out > 0) {
-        throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to more than ${pages.length * PAGE_SIZE} bytes`);
-      }
-      if (strm.avail_in > 0) {
-        throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: ${strm.avail_in} payload bytes left after the packet's pages`);
+      // The sync flush leaves inflate between two blocks with no bits held:
+      // zlib's data_type is then 128 ("just after an end-of-block", 0 bits
+      // left). Otherwise bytes are left, or inflate still holds output of a
+      // match, or the payload stopped inside a block or the flush marker:
+      // probe for more output, then refuse whatever is not at a boundary now,
+      // rather than break the next packet. (The probe runs only when needed:
+      // a call without input turns a clean "just after an end-of-block" into
+      // "reading a block header" and data_type loses its 128.)
+      if (strm.avail_in > 0 || strm.data_type !== DATA_TYPE_AT_BLOCK_BOUNDARY) {
+        strm.output = probe;
+        strm.next_out = 0;
+        strm.avail_out = 1;
+        run();
+        if (strm.next_out > 0) {
+          throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to more than ${pages.length * PAGE_SIZE} bytes`);
+        }
+        if (strm.avail_in > 0) {
+          throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: ${strm.avail_in} payload bytes left after the packet's pages`);
+        }
+        if (strm.data_type !== DATA_TYPE_AT_BLOCK_BOUNDARY) {
+          throw new MultifdError('ERR_MULTIFD_CORRUPT_PAYLOAD', 'zlib: payload does not end at a sync-flush boundary (bytes missing or extra)');
+        }
       }
     },
     end() {

@@ -25,6 +25,9 @@ export const ZSTD_LEVELS = { min: 1, max: 19, default: 1 } as const;
  */
 const WINDOW_LOG_MAX = 25;
 
+/** ZSTD_blockHeaderSize: what a decoder between two blocks asks for next. */
+const BLOCK_HEADER_SIZE = 3;
+
 interface ZstdSendState {
   channel: number;
   cctx: Binding.CCtx | undefined;
@@ -107,12 +110,21 @@ export const zstdCodec = defineCodec<ZstdSendState, ZstdRecvState>({
       }
       // What is left (the flush's block end), and anything the decoder still
       // holds, must decode to nothing: probe at least once, even with no input.
+      let hint: number;
       do {
-        const [, produced, consumed] = dctx.decompressStream(probe, src);
+        const [next, produced, consumed] = dctx.decompressStream(probe, src);
         if (produced > 0) throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zstd: payload decodes to more than ${pages.length * PAGE_SIZE} bytes`);
         if (consumed === 0 && src.length > 0) throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zstd: ${src.length} payload bytes left after the packet's pages`);
         src = src.subarray(consumed);
+        hint = next;
       } while (src.length > 0);
+      // After a flush the decoder waits for the next block header with nothing
+      // buffered, so it asks for exactly a block header's bytes. Extra bytes
+      // (a partly read header) or a block marked last (the frame ended: the
+      // hint is 0) would only break the next packet: refuse them now.
+      if (hint !== BLOCK_HEADER_SIZE) {
+        throw new MultifdError('ERR_MULTIFD_CORRUPT_PAYLOAD', `zstd: payload does not end between two blocks of the channel's frame (${hint === 0 ? 'the frame ended' : 'bytes missing or extra'})`);
+      }
     } catch (e) {
       throw corrupt(e);
     }
