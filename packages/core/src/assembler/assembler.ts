@@ -11,7 +11,7 @@ import { ChannelFramer, type ChannelFrame } from '../channel-stream/framer.js';
 import { MultifdError } from '../errors.js';
 import { isSync, methodOfFlags } from '../flags.js';
 import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
-import type { AnyMultiFDMethods } from '../methods.js';
+import type { AnyMultiFDMethods, MaybePromise } from '../methods.js';
 import type { MainItem, MainStreamParserOptions } from '../main-stream/parser.js';
 import { MainStreamParser } from '../main-stream/parser.js';
 import type { PacketHeader } from '../packet.js';
@@ -19,6 +19,7 @@ import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ramblock.j
 import type { CodecRegistry } from '../registry.js';
 import { SparseBitmap } from '../sparse-bitmap.js';
 import { abortable } from './abortable.js';
+import { inlineApplier, type ChannelSlot, type PacketApplier } from './packet-applier.js';
 import type { PageSink } from './page-sink.js';
 import { SyncBarrier } from './sync-barrier.js';
 
@@ -43,6 +44,18 @@ export interface AssembleOptions {
   maxBlockBytes?: number;
   /** Limits for the main stream parser. */
   mainStream?: MainStreamParserOptions;
+  /**
+   * Decodes packets for a channel (default: in this thread, into `sink`).
+   * The transport passes one that runs each channel's codec in a worker.
+   */
+  applier?: (channel: ChannelSlot) => PacketApplier;
+  /** Packets a channel may have in its applier at once (default 1; a worker applier wants a few). */
+  window?: number;
+  /**
+   * Called at every sync point once every channel has reached it, before any
+   * stream goes on to the next epoch (a proxy sends its own SYNCs here).
+   */
+  onSyncPoint?: (epoch: number) => MaybePromise<void>;
   /** Called after every packet and main-stream item, for progress displays. */
   onProgress?: (progress: Readonly<AssembleProgress>) => void;
   signal?: AbortSignal;
@@ -103,8 +116,9 @@ interface ChannelCtx {
   key: string;
   input: StreamInput;
   report: ChannelReport;
-  codec?: AnyMultiFDMethods;
-  state?: unknown;
+  applier?: PacketApplier;
+  /** Applies in flight, oldest first. */
+  inflight: Promise<void>[];
 }
 
 const DEFAULT_MAX_BLOCK_BYTES = 2 ** 40;
@@ -119,6 +133,8 @@ class Assembler {
   readonly #abort = new AbortController();
   readonly #barrier: SyncBarrier;
   readonly #seen = new Map<string, SparseBitmap>();
+  /** Pages last written with non-zero data: a later zero page must overwrite them. */
+  readonly #dirty = new Map<string, SparseBitmap>();
   readonly #ends = new Map<string, number>();
   readonly #discovered = new Map<string, RAMBlockInfo>();
   readonly #ids = new Set<number>();
@@ -137,7 +153,7 @@ class Assembler {
   constructor(options: AssembleOptions) {
     this.#o = options;
     this.#uuid = options.uuid;
-    this.#barrier = new SyncBarrier(options.channels.map((c) => c.label), options.main !== undefined);
+    this.#barrier = new SyncBarrier(options.channels.map((c) => c.label), options.main !== undefined, options.onSyncPoint);
     this.#blocksReady = new Promise((resolve, reject) => {
       this.#resolveBlocks = resolve;
       this.#rejectBlocks = reject;
@@ -154,6 +170,7 @@ class Assembler {
       key: `ch${slot}`,
       input,
       report: { id: -1, label: input.label, packets: 0, syncs: 0, pages: 0, zeroPages: 0, bytes: 0 },
+      inflight: [],
     }));
     const tasks = contexts.map((ctx) => this.#guard(this.#channelLoop(ctx)));
     if (this.#o.main) tasks.push(this.#guard(this.#mainLoop(this.#o.main)));
@@ -207,15 +224,18 @@ class Assembler {
   }
 
   async #cleanup(ctx: ChannelCtx): Promise<void> {
-    if (ctx.codec && ctx.state !== undefined) {
-      const { codec, state } = ctx;
-      ctx.state = undefined;
-      try {
-        await codec.recvCleanup(state);
-      } catch (e) {
-        this.#fail(e);
-      }
+    await Promise.allSettled(ctx.inflight);
+    ctx.inflight = [];
+    try {
+      await ctx.applier?.close();
+    } catch (e) {
+      this.#fail(e);
     }
+  }
+
+  /** Wait until at most `keep` applies of the channel are in flight. */
+  async #settle(ctx: ChannelCtx, keep: number): Promise<void> {
+    while (ctx.inflight.length > keep) await ctx.inflight.shift();
   }
 
   #tick(): void {
@@ -238,6 +258,7 @@ class Assembler {
         }
       }
       framer.finish();
+      await this.#settle(ctx, 0);
     } finally {
       this.#barrier.channelEnded(ctx.slot);
     }
@@ -258,18 +279,16 @@ class Assembler {
     const h = frame.header;
     ctx.report.packets++;
     this.#progress.packets++;
+    const where = { stream: ctx.input.label, channel: ctx.report.id, packet: frame.index, byteOffset: frame.at };
     try {
-      if (h.normalPages + h.zeroPages > 0) await this.#applyPages(ctx, h, frame.payload);
+      if (h.normalPages + h.zeroPages > 0) await this.#applyPages(ctx, h, frame, where);
     } catch (e) {
-      throw MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD', {
-        stream: ctx.input.label,
-        channel: ctx.report.id,
-        packet: frame.index,
-        byteOffset: frame.at,
-      });
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD', where);
     }
     this.#tick();
     if (isSync(h.flags)) {
+      // Every page before the SYNC must be in place before the epoch can end.
+      await this.#settle(ctx, 0);
       ctx.report.syncs++;
       await this.#barrier.channelSync(ctx.slot);
     }
@@ -291,30 +310,41 @@ class Assembler {
     return length;
   }
 
-  async #applyPages(ctx: ChannelCtx, h: PacketHeader, payload: Uint8Array): Promise<void> {
+  async #applyPages(ctx: ChannelCtx, h: PacketHeader, frame: Extract<ChannelFrame, { kind: 'packet' }>, where: object): Promise<void> {
     await this.#blocksReady;
     const block = this.#block(h.ramblock);
     for (const off of h.offsets) this.#checkOffset(block, off);
-    const sink = this.#o.sink;
     if (h.normalPages > 0) {
-      const codec = this.#method!;
-      if (ctx.codec === undefined) {
-        ctx.codec = codec;
-        ctx.state = await codec.recvSetup({ id: ctx.report.id });
-      }
+      ctx.applier ??= (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
       const offsets = h.offsets.slice(0, h.normalPages);
-      const pages = sink.pageViews(ctx.key, block, offsets);
-      await codec.recvPages(ctx.state, { flags: h.flags, normalPages: h.normalPages, nextPacketSize: h.nextPacketSize, payload, pages });
-      await sink.commitPages(ctx.key, block, offsets);
-      this.#mark(block, offsets);
-      ctx.report.pages += h.normalPages;
+      const applied = Promise.resolve(
+        ctx.applier.apply({ channel: ctx.report.id, packet: frame.index, codec: this.#method!, block, header: h, offsets, payload: frame.payload }),
+      ).then(
+        () => {
+          this.#mark(block, offsets, true);
+          ctx.report.pages += h.normalPages;
+        },
+        (e: unknown) => {
+          throw MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD', where);
+        },
+      );
+      applied.catch(() => undefined); // surfaced by #settle
+      ctx.inflight.push(applied);
+      await this.#settle(ctx, Math.max(1, this.#o.window ?? 1) - 1);
     }
     if (h.zeroPages > 0) {
       const zeros = h.offsets.slice(h.normalPages);
-      await sink.fillPages(block, zeros, 0);
-      this.#mark(block, zeros);
+      await this.#fillZero(block, zeros);
       ctx.report.zeroPages += h.zeroPages;
     }
+  }
+
+  /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */
+  async #fillZero(block: RAMBlockInfo, offsets: readonly number[], fill = 0): Promise<void> {
+    const dirty = this.#dirty.get(block.name);
+    const stale = fill !== 0 ? offsets : dirty ? offsets.filter((off) => dirty.clear(off / PAGE_SIZE)) : [];
+    if (stale.length > 0) await this.#o.sink.fillPages(block, stale, fill);
+    this.#mark(block, offsets, fill !== 0);
   }
 
   #block(name: string): RAMBlockInfo {
@@ -330,9 +360,14 @@ class Assembler {
     checkPageOffset({ name: block.name, usedLength: max }, offset);
   }
 
-  #mark(block: RAMBlockInfo, offsets: readonly number[]): void {
+  #mark(block: RAMBlockInfo, offsets: readonly number[], nonZero: boolean): void {
     let seen = this.#seen.get(block.name);
     if (!seen) this.#seen.set(block.name, (seen = new SparseBitmap()));
+    if (nonZero) {
+      let dirty = this.#dirty.get(block.name);
+      if (!dirty) this.#dirty.set(block.name, (dirty = new SparseBitmap()));
+      for (const off of offsets) dirty.set(off / PAGE_SIZE);
+    }
     let end = this.#ends.get(block.name) ?? 0;
     for (const off of offsets) {
       seen.set(off / PAGE_SIZE);
@@ -379,9 +414,7 @@ class Assembler {
         this.#resolveBlocks();
         return;
       case 'zero': {
-        const block = this.#table!.get(item.block);
-        await sink.fillPages(block, [item.offset], item.fill);
-        this.#mark(block, [item.offset]);
+        await this.#fillZero(this.#table!.get(item.block), [item.offset], item.fill);
         main.zeroRecords++;
         break;
       }
@@ -389,7 +422,7 @@ class Assembler {
         const block = this.#table!.get(item.block);
         sink.pageViews('main', block, [item.offset])[0]!.set(item.data);
         await sink.commitPages('main', block, [item.offset]);
-        this.#mark(block, [item.offset]);
+        this.#mark(block, [item.offset], true);
         main.pageRecords++;
         break;
       }

@@ -1,8 +1,9 @@
 /**
  * A sink that writes each RAMBlock to `DIR/<name>.bin` ('/' in the name
  * becomes '_'), exactly the block's used length, as a sparse file: the file is
- * sized with ftruncate and only non-zero pages are written, so a 4.5 GiB block
- * holding 3 MiB of pages costs 3 MiB of writes. Runs of consecutive pages go
+ * sized with ftruncate and only pages that arrive are written (zero pages
+ * only over older data), so a 4.5 GiB block holding 3 MiB of pages costs
+ * 3 MiB of writes. Runs of consecutive pages go
  * out in one positional write. Writes are synchronous, so a page written in a
  * later epoch always lands after the earlier copy.
  */
@@ -11,14 +12,11 @@ import * as path from 'node:path';
 import { PAGE_SIZE, PAGES_PER_PACKET } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import type { RAMBlockInfo } from '../ramblock.js';
-import { SparseBitmap } from '../sparse-bitmap.js';
 import type { PageSink } from './page-sink.js';
 
 interface OpenBlock {
   file: string;
   fd: number;
-  /** Pages holding non-zero data on disk (a later zero page must overwrite them). */
-  written: SparseBitmap;
 }
 
 /** File name for a RAMBlock: '/' (and anything unprintable) becomes '_'. */
@@ -27,8 +25,21 @@ export function blockFileName(name: string): string {
   return `${name.replace(/[/\\\x00-\x1f\x7f]/g, '_')}.bin`;
 }
 
+export interface FileSinkOptions {
+  /**
+   * Create (truncate) each block's file (default). false: open files that
+   * already exist, unchanged: a channel worker writing into the files the
+   * main thread created.
+   */
+  create?: boolean;
+  /** File name per block name (default: blockFileName). */
+  files?: ReadonlyMap<string, string>;
+}
+
 export class FileSink implements PageSink {
   readonly dir: string;
+  readonly #create: boolean;
+  readonly #names: ReadonlyMap<string, string> | undefined;
   readonly #blocks = new Map<string, OpenBlock>();
   readonly #usedNames = new Set<string>();
   /** Block name -> file name; kept after close(), when callers ask for it. */
@@ -36,8 +47,10 @@ export class FileSink implements PageSink {
   readonly #scratch = new Map<string, Uint8Array>();
   #zeros: Uint8Array | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FileSinkOptions = {}) {
     this.dir = dir;
+    this.#create = options.create ?? true;
+    this.#names = options.files;
   }
 
   /** Block name -> file name (relative to dir), in the order blocks appeared. */
@@ -61,22 +74,20 @@ export class FileSink implements PageSink {
     if (!scratch) throw new MultifdError('ERR_MULTIFD_STATE', `commitPages(${key}) without pageViews`);
     const open = this.#open(block);
     this.#writeRuns(open, offsets, (i) => scratch.subarray(i * PAGE_SIZE));
-    for (const off of offsets) open.written.set(off / PAGE_SIZE);
   }
 
+  /**
+   * Write pages of `value`. The assembler only asks for zero pages that hold
+   * older data: a page never written is already zero in a sparse file.
+   */
   fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): void {
     const open = this.#open(block);
     if (value === 0) {
-      // Sparse: a page never written is zero already; only overwrite old data.
-      const dirty = offsets.filter((off) => open.written.clear(off / PAGE_SIZE));
-      if (dirty.length > 0) this.#writeRuns(open, dirty, () => this.#zeroPages());
+      this.#writeRuns(open, offsets, () => this.#zeroPages());
       return;
     }
     const page = new Uint8Array(PAGE_SIZE).fill(value);
-    for (const off of offsets) {
-      this.#write(open, page, off);
-      open.written.set(off / PAGE_SIZE);
-    }
+    for (const off of offsets) this.#write(open, page, off);
   }
 
   close(lengths: ReadonlyMap<string, number>): void {
@@ -112,19 +123,19 @@ export class FileSink implements PageSink {
   #open(block: RAMBlockInfo): OpenBlock {
     const existing = this.#blocks.get(block.name);
     if (existing) return existing;
-    let file = blockFileName(block.name);
+    let file = this.#names?.get(block.name) ?? blockFileName(block.name);
     for (let n = 2; this.#usedNames.has(file); n++) file = blockFileName(`${block.name}-${n}`);
     this.#usedNames.add(file);
     this.#files.set(block.name, file);
     const full = path.join(this.dir, file);
     let fd: number;
     try {
-      fd = fs.openSync(full, 'w+');
-      if (Number.isFinite(block.usedLength)) fs.ftruncateSync(fd, block.usedLength);
+      fd = fs.openSync(full, this.#create ? 'w+' : 'r+');
+      if (this.#create && Number.isFinite(block.usedLength)) fs.ftruncateSync(fd, block.usedLength);
     } catch (e) {
       throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: full });
     }
-    const open = { file, fd, written: new SparseBitmap() };
+    const open = { file, fd };
     this.#blocks.set(block.name, open);
     return open;
   }

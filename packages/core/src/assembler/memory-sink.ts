@@ -1,12 +1,11 @@
 /**
  * A sink that holds RAMBlocks in memory (ArrayBuffer or SharedArrayBuffer).
  * Codecs decode straight into the block's memory. Memory is allocated per
- * block on first use; a fill of zero skips pages never written (still zero).
+ * block on first use (untouched pages of a SharedArrayBuffer cost no RSS).
  */
 import { PAGE_SIZE } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import type { RAMBlockInfo } from '../ramblock.js';
-import { SparseBitmap } from '../sparse-bitmap.js';
 import type { PageSink } from './page-sink.js';
 
 export interface MemorySinkOptions {
@@ -20,7 +19,6 @@ export interface MemorySinkOptions {
 
 export class MemorySink implements PageSink {
   readonly #blocks = new Map<string, Uint8Array>();
-  readonly #written = new Map<string, SparseBitmap>();
   readonly #shared: boolean;
   readonly #max: number;
 
@@ -48,23 +46,13 @@ export class MemorySink implements PageSink {
     return offsets.map((off) => mem.subarray(off, off + PAGE_SIZE));
   }
 
-  commitPages(_key: string, block: RAMBlockInfo, offsets: readonly number[]): void {
-    const bits = this.#bits(block.name);
-    for (const off of offsets) bits.set(off / PAGE_SIZE);
+  commitPages(): void {
+    // The pages were decoded in place.
   }
 
   fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): void {
     const mem = this.#forPages(block, offsets);
-    const bits = this.#bits(block.name);
-    for (const off of offsets) {
-      const page = off / PAGE_SIZE;
-      if (value === 0) {
-        if (bits.clear(page)) mem.fill(0, off, off + PAGE_SIZE);
-      } else {
-        mem.fill(value, off, off + PAGE_SIZE);
-        bits.set(page);
-      }
-    }
+    for (const off of offsets) mem.fill(value, off, off + PAGE_SIZE);
   }
 
   close(lengths: ReadonlyMap<string, number>): void {
@@ -72,12 +60,6 @@ export class MemorySink implements PageSink {
       const mem = this.#blocks.get(name);
       if (mem && mem.length > length) this.#blocks.set(name, mem.subarray(0, length));
     }
-  }
-
-  #bits(name: string): SparseBitmap {
-    let bits = this.#written.get(name);
-    if (!bits) this.#written.set(name, (bits = new SparseBitmap()));
-    return bits;
   }
 
   #forPages(block: RAMBlockInfo, offsets: readonly number[]): Uint8Array {

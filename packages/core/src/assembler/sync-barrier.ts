@@ -29,7 +29,10 @@ export class SyncBarrier {
   #waiters: Waiter[] = [];
   #failure: unknown;
 
-  constructor(labels: string[], hasMain: boolean) {
+  readonly #onSyncPoint: ((epoch: number) => unknown) | undefined;
+
+  constructor(labels: string[], hasMain: boolean, onSyncPoint?: (epoch: number) => unknown) {
+    this.#onSyncPoint = onSyncPoint;
     this.#labels = labels;
     this.channelSyncs = labels.map(() => 0);
     this.#ended = labels.map(() => false);
@@ -69,6 +72,9 @@ export class SyncBarrier {
       }
       return true;
     });
+    // Everyone is at sync point k and nobody has gone past it: the moment a
+    // proxy sends its own SYNCs downstream.
+    await this.#onSyncPoint?.(k);
     this.#released = k;
     this.#wake();
   }

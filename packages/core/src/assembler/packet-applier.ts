@@ -1,0 +1,64 @@
+/**
+ * How a received packet's normal pages get decoded into place. The default
+ * runs the codec's recvPages in this thread; the transport supplies one that
+ * hands the payload to the channel's worker thread. Either way the applier
+ * keeps the channel's codec state for the channel's life.
+ */
+import type { AnyMultiFDMethods, MaybePromise } from '../methods.js';
+import type { PacketHeader } from '../packet.js';
+import type { RAMBlockInfo } from '../ramblock.js';
+import type { PageSink } from './page-sink.js';
+
+export interface ApplyJob {
+  /** Channel id (from its initial packet). */
+  channel: number;
+  /** Packet index within the channel. */
+  packet: number;
+  codec: AnyMultiFDMethods;
+  block: RAMBlockInfo;
+  header: PacketHeader;
+  /** Offsets of the normal pages (the first normal_pages of the table). */
+  offsets: number[];
+  payload: Uint8Array;
+}
+
+export interface PacketApplier {
+  /** Decode the job's pages into place; resolves once they are written. */
+  apply(job: ApplyJob): MaybePromise<void>;
+  /** The channel is done (or failed): free its codec state. Safe to call twice. */
+  close(): MaybePromise<void>;
+}
+
+/** Identifies a channel to an applier factory. */
+export interface ChannelSlot {
+  /** Position of the channel among the inputs. */
+  slot: number;
+  /** Channel id from its initial packet. */
+  id: number;
+  /** A key unique per channel, for sink scratch space. */
+  key: string;
+}
+
+/** The in-thread applier: recvPages straight into the sink's page views. */
+export function inlineApplier(sink: PageSink, slot: ChannelSlot): PacketApplier {
+  let codec: AnyMultiFDMethods | undefined;
+  let state: unknown;
+  return {
+    async apply(job) {
+      if (codec === undefined) {
+        codec = job.codec;
+        state = await codec.recvSetup({ id: job.channel });
+      }
+      const h = job.header;
+      const pages = sink.pageViews(slot.key, job.block, job.offsets);
+      await codec.recvPages(state, { flags: h.flags, normalPages: h.normalPages, nextPacketSize: h.nextPacketSize, payload: job.payload, pages });
+      await sink.commitPages(slot.key, job.block, job.offsets);
+    },
+    async close() {
+      if (codec === undefined || state === undefined) return;
+      const s = state;
+      state = undefined;
+      await codec.recvCleanup(s);
+    },
+  };
+}
