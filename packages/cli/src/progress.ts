@@ -31,7 +31,7 @@ export function createProgress(stream: OutputStream, label: string, totalBytes: 
       if (t - last < INTERVAL_MS) return;
       last = t;
       drawn = true;
-      stream.write(`\r${progressLine(label, counts, totalBytes, (t - start) / 1000, stream.columns ?? 80)}\x1b[K`);
+      stream.write(`\r${progressLine(label, counts, totalBytes, (t - start) / 1000, stream.columns || 80)}\x1b[K`);
     },
     done() {
       if (drawn) stream.write('\r\x1b[K');
