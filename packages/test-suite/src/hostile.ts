@@ -23,18 +23,26 @@ interface Variant {
   claimed: number;
 }
 
-/** How recvPages treated a variant: an outcome from outcomeOf plus any guard damage. */
-async function attempt(methods: AnyMultiFDMethods, before: readonly SentPacket[], v: Variant): Promise<{ outcome: string; damage: number }> {
+/**
+ * Decode `sent` up to packet `k` with a fresh receive state, then hand
+ * recvPages `payload` in that packet's place, claiming `claimed` pages
+ * (default: as many as packet `k` had). Returns what recvPages did (see
+ * outcomeOf) and where it wrote outside the pages (-1: nowhere).
+ */
+export async function recvInPlaceOf(
+  methods: AnyMultiFDMethods,
+  sent: readonly SentPacket[],
+  k: number,
+  payload: Uint8Array,
+  claimed = sent[k]!.pages.length,
+): Promise<{ outcome: string; damage: number }> {
   const state = await methods.recvSetup({ id: 0 });
-  const guarded = new GuardedPages(v.claimed);
+  const guarded = new GuardedPages(claimed);
+  const recv = (p: Uint8Array, views: Uint8Array[]) =>
+    methods.recvPages(state, { flags: methods.value << 1, normalPages: views.length, nextPacketSize: p.length, payload: p, pages: views });
   try {
-    for (const p of before.slice(0, v.packet)) {
-      const ok = new GuardedPages(p.pages.length);
-      await methods.recvPages(state, { flags: methods.value << 1, normalPages: p.pages.length, nextPacketSize: p.payload.length, payload: p.payload, pages: ok.views });
-    }
-    const outcome = await outcomeOf(() =>
-      methods.recvPages(state, { flags: methods.value << 1, normalPages: v.claimed, nextPacketSize: v.payload.length, payload: v.payload, pages: guarded.views }),
-    );
+    for (const p of sent.slice(0, k)) await recv(p.payload, new GuardedPages(p.pages.length).views);
+    const outcome = await outcomeOf(() => recv(payload, guarded.views));
     return { outcome, damage: guarded.damage() };
   } finally {
     await methods.recvCleanup(state);
@@ -45,7 +53,7 @@ async function attempt(methods: AnyMultiFDMethods, before: readonly SentPacket[]
 async function failures(methods: AnyMultiFDMethods, before: readonly SentPacket[], variants: readonly Variant[], mayDecode = false): Promise<string[]> {
   const out: string[] = [];
   for (const v of variants) {
-    const { outcome, damage } = await attempt(methods, before, v);
+    const { outcome, damage } = await recvInPlaceOf(methods, before, v.packet, v.payload, v.claimed);
     const accepted = PAYLOAD_ERROR_CODES.includes(outcome as MultifdErrorCode) || (mayDecode && outcome === 'ok');
     if (!accepted) out.push(`${v.name} (packet ${v.packet}): ${outcome === 'ok' ? 'decoded without error' : outcome}`);
     if (damage >= 0) out.push(`${v.name} (packet ${v.packet}): wrote outside the pages (guard byte ${damage})`);

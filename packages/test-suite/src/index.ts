@@ -25,7 +25,7 @@ import type { ConformanceOptions, ResolvedOptions, TestApi } from './types.js';
 
 export type { CodecCapabilities, ConformanceOptions, TestApi, TestFunction } from './types.js';
 export { qemuCaptureConformance, type CaptureOptions } from './capture.js';
-export { PAYLOAD_ERROR_CODES } from './hostile.js';
+export { PAYLOAD_ERROR_CODES, recvInPlaceOf } from './hostile.js';
 export {
   BLOCK,
   ChannelReceiver,

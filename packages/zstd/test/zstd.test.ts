@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Prng } from '@multifd/core';
+import { codecConformance, makePages, qemuCaptureConformance, recvInPlaceOf, sendChannel } from '@multifd/test-suite';
+import { register, zstd } from '@multifd/zstd';
+
+codecConformance(zstd, { describe, it, expect }, { register });
+
+const fixtures = new URL('../../../fixtures/', import.meta.url);
+for (const capture of ['qemu-7.2/zstd-2ch/', 'qemu-7.2/running-zstd-2ch/', 'qemu-10.0/zstd-2ch/']) {
+  qemuCaptureConformance(zstd, { describe, it, expect }, { capture: new URL(capture, fixtures), blob: new URL('qemu-7.2/blobs/dev-1.bin', fixtures) });
+}
+
+const FRAME_MAGIC = '28b52ffd';
+
+describe('zstd on the wire (QEMU 7.2 multifd/zstd.c)', () => {
+  it("puts the frame magic 28 b5 2f fd only at the start of the channel's first payload", async () => {
+    const rng = new Prng('zstd/frame');
+    const plan = Array.from({ length: 20 }, () => makePages(rng, 1 + rng.below(128)));
+    const [first, ...later] = (await sendChannel(zstd, 0, plan)).sent.map((p) => Buffer.from(p.payload));
+    expect(first!.subarray(0, 4).toString('hex')).toBe(FRAME_MAGIC);
+    expect(first!.indexOf(Buffer.from(FRAME_MAGIC, 'hex'), 1)).toBe(-1);
+    expect(later.map((p) => p.indexOf(Buffer.from(FRAME_MAGIC, 'hex')))).toEqual(later.map(() => -1));
+  });
+});
+
+describe('zstd refuses what would only break the next packet', () => {
+  it("refuses a payload that ends the channel's frame (its block marked last) or leaves bytes of a block header", async () => {
+    const rng = new Prng('zstd/frame-end');
+    const plan = [makePages(rng, 6), makePages(rng, 6, ['text'])];
+    const { sent } = await sendChannel(zstd, 0, plan);
+    const payload = sent[1]!.payload;
+    const lastBlock = payload.slice();
+    lastBlock[0]! |= 1; // Last_Block bit of the payload's first block header
+    const variants: Record<string, Uint8Array> = {
+      'first block marked last': lastBlock,
+      'one byte of a block header after it': Buffer.concat([payload, Uint8Array.of(0)]),
+      'two bytes of a block header after it': Buffer.concat([payload, Uint8Array.of(0, 0)]),
+    };
+    const outcomes: Record<string, string> = {};
+    for (const [name, bad] of Object.entries(variants)) outcomes[name] = (await recvInPlaceOf(zstd, sent, 1, bad)).outcome;
+    expect(outcomes).toEqual(Object.fromEntries(Object.keys(variants).map((name) => [name, 'ERR_MULTIFD_CORRUPT_PAYLOAD'])));
+  });
+});
