@@ -72,7 +72,10 @@ export class RamBlockTable {
 
 /** ERR_MULTIFD_OFFSET_ALIGN / ERR_MULTIFD_OFFSET_RANGE unless a whole page fits at `offset`. */
 export function checkPageOffset(block: RAMBlockInfo, offset: number): void {
-  if (!(offset + PAGE_SIZE <= block.usedLength)) {
+  // Offsets from the wire are never negative, but a negative one from a
+  // caller would pass `offset + 4096 <= usedLength` and then address the
+  // block's tail through subarray(): refuse it here too.
+  if (!(offset >= 0 && offset + PAGE_SIZE <= block.usedLength)) {
     throw new MultifdError(
       'ERR_MULTIFD_OFFSET_RANGE',
       `offset 0x${offset.toString(16)} is past the end of RAMBlock ${JSON.stringify(block.name)} (used length 0x${block.usedLength.toString(16)})`,
