@@ -13,3 +13,7 @@ export * from './worker/protocol.js';
 export * from './worker/worker-handle.js';
 export * from './sender/channel-pool.js';
 export * from './sender/sender.js';
+export * from './receiver/socket-bytes.js';
+export * from './receiver/late-source.js';
+export * from './receiver/worker-applier.js';
+export * from './receiver/receiver.js';

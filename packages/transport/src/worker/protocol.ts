@@ -18,11 +18,22 @@ export type SendJob =
   | { code: 'CLOSE' }
   | { code: 'ABORT' };
 
+/** Where a receiving worker writes pages: shared memory, or files it opens itself. */
+export type RecvTarget =
+  | { kind: 'memory'; blocks: { name: string; memory: Uint8Array }[] }
+  | { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] };
+
 export type RecvJob =
+  /** The migration's RAMBlocks are known: open them (before any PACKET). */
+  | { code: 'BLOCKS'; seq: Seq; target: RecvTarget }
   | {
       code: 'PACKET';
       seq: Seq;
+      /** Packet index in its channel, for errors. */
+      packet: number;
+      method: number;
       block: string;
+      usedLength: number;
       offsets: number[];
       flags: number;
       normalPages: number;

@@ -1,0 +1,330 @@
+/**
+ * Receives a migration from a QEMU source or from MigrationSender: accepts
+ * the main connection and N channels (told apart by their first bytes, not
+ * their order), checks every initial packet, and rebuilds RAM epoch by epoch
+ * with core's assembler. The main thread reads the sockets and frames the
+ * packets; each channel's worker thread decodes its packets into the
+ * RAMBlocks (shared memory) or their files. `done()` resolves only when the
+ * RAM section ended, every sync matched and every page of every block is in
+ * place.
+ */
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import * as path from 'node:path';
+import {
+  FileSink,
+  MemorySink,
+  MultifdError,
+  NIL_UUID,
+  assembleMigration,
+  detectStreamKind,
+  type AssembleReport,
+  type PageSink,
+  type RAMBlockInfo,
+} from '@multifd/core';
+import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
+import { formatAddress, parseAddress, type Address, type TlsOptions } from '../net.js';
+import { DEFAULTS } from '../options.js';
+import { throttle, withRates, type TransferProgress } from '../progress.js';
+import type { RecvJob, RecvTarget } from '../worker/protocol.js';
+import { WorkerHandle } from '../worker/worker-handle.js';
+import { LateSource } from './late-source.js';
+import type { RecvWorkerData } from './recv-worker.js';
+import { SocketBytes } from './socket-bytes.js';
+import { workerApplier } from './worker-applier.js';
+
+export interface ReceiverOptions {
+  listen: Address | string;
+  channels: number;
+  /** Expected method (name or value); default: whatever the packets carry. */
+  method?: string | number;
+  /** Our VM uuid: every channel must carry it (default all zero, like QEMU without -uuid). */
+  uuid?: Uint8Array;
+  codecModules?: readonly string[];
+  /** Write each RAMBlock to DIR/<name>.bin (sparse); default: keep them in shared memory. */
+  out?: string;
+  /** Keep the main stream's bytes in this file. */
+  mainStreamFile?: string;
+  tls?: TlsOptions;
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Packets in flight per channel worker. */
+  window?: number;
+  /** Largest RAM the main stream may announce. */
+  maxRamBytes?: number;
+  /** Refuse to complete with pages never received (default true). */
+  requireAllPages?: boolean;
+  progressIntervalMs?: number;
+}
+
+export interface ReceiveReport extends AssembleReport {
+  /** Where each RAMBlock went (file mode). */
+  files?: Record<string, string>;
+  elapsedMs: number;
+  wireBytes: number;
+}
+
+export interface ReceiverEvents {
+  progress: [TransferProgress];
+  connection: [{ kind: 'main' | 'channel'; peer: string }];
+}
+
+export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
+  readonly #o: ReceiverOptions;
+  readonly #listen: Address;
+  #server: net.Server | undefined;
+  #workers: WorkerHandle<RecvJob>[] = [];
+  readonly #streams: SocketBytes[] = [];
+  readonly #main = new LateSource('main stream');
+  readonly #channels: LateSource[];
+  #sink: MemorySink | FileSink | undefined;
+  #done: Promise<ReceiveReport> | undefined;
+  #failure: MultifdError | undefined;
+  readonly #abort = new AbortController();
+  #arrivalTimer: NodeJS.Timeout | undefined;
+  #startedAt = 0;
+  #pages = 0;
+  #epochs = 0;
+  readonly #progress: ReturnType<typeof throttle>;
+
+  constructor(options: ReceiverOptions) {
+    super();
+    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
+    }
+    this.#o = options;
+    this.#listen = typeof options.listen === 'string' ? parseAddress(options.listen) : options.listen;
+    this.#channels = Array.from({ length: options.channels }, (_, i) => new LateSource(`channel connection ${i + 1}`));
+    this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
+  }
+
+  /** The address we listen on (with the real port when 0 was asked). */
+  get address(): Address {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : this.#listen;
+  }
+
+  /** A RAMBlock's memory (memory mode), once the migration is done. */
+  block(name: string): Uint8Array | undefined {
+    return this.#sink instanceof MemorySink ? this.#sink.block(name) : undefined;
+  }
+
+  progress(): TransferProgress {
+    const channels = this.#streams.slice(1).map((s, id) => ({ id, packets: 0, pages: 0, wireBytes: s.bytes }));
+    return withRates({
+      pages: this.#pages,
+      wireBytes: this.#streams.reduce((n, s) => n + s.bytes, 0),
+      mainBytes: this.#streams[0]?.bytes ?? 0,
+      channels,
+      epochs: this.#epochs,
+      elapsedMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+    });
+  }
+
+  /** Start the channel workers and listen. Resolves with the bound address. */
+  async listen(): Promise<Address> {
+    if (this.#server) throw new MultifdError('ERR_MULTIFD_STATE', 'listen() twice');
+    const o = this.#o;
+    const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
+    const registry = await loadCodecs(modules);
+    if (o.method !== undefined) registry.lookup(o.method);
+    const file = new URL('./recv-worker.js', import.meta.url);
+    this.#workers = Array.from({ length: o.channels }, (_, channel) =>
+      new WorkerHandle<RecvJob>(file, { channel, codecModules: modules } satisfies RecvWorkerData, {
+        channel,
+        readyTimeout: DEFAULTS.connectTimeoutMs,
+        onFailure: (e) => this.#fail(e),
+      }),
+    );
+    await Promise.all(this.#workers.map((w) => w.ready()));
+    if (o.out) fs.mkdirSync(o.out, { recursive: true });
+    this.#sink = o.out ? new FileSink(o.out) : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}) });
+    this.#done = this.#run(registry);
+    this.#done.catch(() => undefined);
+    this.#server = o.tls ? this.#tlsServer(o.tls) : net.createServer({ pauseOnConnect: true }, (s) => this.#accept(s));
+    this.#server.on('error', (e) => this.#fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));
+    await new Promise<void>((resolve, reject) => {
+      this.#server!.once('error', reject);
+      this.#server!.listen(this.#listen.port, this.#listen.host, () => resolve());
+    }).catch((e: unknown) => {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listen on ${formatAddress(this.#listen)}` });
+    });
+    return this.address;
+  }
+
+  /** Resolves when the migration is complete; rejects with the first error. */
+  done(): Promise<ReceiveReport> {
+    if (!this.#done) return Promise.reject(new MultifdError('ERR_MULTIFD_STATE', 'done() before listen()'));
+    return this.#done;
+  }
+
+  /** Give up: every connection is dropped, every worker stopped. */
+  async abort(reason?: unknown): Promise<void> {
+    this.#fail(MultifdError.is(reason) ? reason : MultifdError.wrap(reason ?? 'aborted', 'ERR_MULTIFD_CANCELLED'));
+    await this.#done?.catch(() => undefined);
+  }
+
+  #tlsServer(t: TlsOptions): net.Server {
+    const server = tls.createServer(
+      {
+        ...(t.key ? { key: t.key } : {}),
+        ...(t.cert ? { cert: t.cert } : {}),
+        ...(t.ca ? { ca: t.ca } : {}),
+        requestCert: t.requestCert ?? false,
+        rejectUnauthorized: t.requestCert ?? false,
+        handshakeTimeout: this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+      },
+      (s) => {
+        const cn = s.getPeerCertificate()?.subject?.CN;
+        if (t.allowedClients && !t.allowedClients.includes(String(cn))) {
+          s.destroy();
+          this.#fail(new MultifdError('ERR_MULTIFD_CONNECTION', `client certificate ${JSON.stringify(cn)} is not allowed`, { stream: `${s.remoteAddress}:${s.remotePort}` }));
+          return;
+        }
+        s.pause();
+        this.#accept(s);
+      },
+    );
+    server.on('tlsClientError', (e, s) => {
+      s.destroy();
+      this.emit('connection', { kind: 'channel', peer: `refused ${s.remoteAddress ?? '?'}: ${e.message}` });
+    });
+    return server;
+  }
+
+  #accept(socket: net.Socket): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.#failure || this.#streams.length >= this.#o.channels + 1) {
+      socket.destroy();
+      if (!this.#failure) this.#fail(new MultifdError('ERR_MULTIFD_CHANNEL_ID', `connection from ${peer}: more than 1 main stream and ${this.#o.channels} channels`));
+      return;
+    }
+    const stream = new SocketBytes(socket, {
+      label: peer,
+      highWater: 4 << 20,
+      idleTimeoutMs: this.#o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    });
+    this.#streams.push(stream);
+    if (this.#streams.length === 1) {
+      this.#startedAt = Date.now();
+      const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+      this.#arrivalTimer = setTimeout(() => {
+        const missing = this.#channels.filter((c) => !c.attached).length + (this.#main.attached ? 0 : 1);
+        if (missing > 0) this.#fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `${missing} of ${this.#o.channels + 1} connections missing ${ms} ms after the first one`));
+      }, ms);
+    }
+    const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    const timer = setTimeout(() => stream.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `nothing received for ${ms} ms after connecting`, { stream: peer })), ms);
+    stream
+      .firstChunk()
+      .then((first) => {
+        clearTimeout(timer);
+        const kind = detectStreamKind(first, peer);
+        this.emit('connection', { kind, peer });
+        if (kind === 'main') {
+          if (this.#main.attached) throw new MultifdError('ERR_MULTIFD_STREAM_KIND', 'a second main stream', { stream: peer });
+          this.#main.attach(this.#o.mainStreamFile ? tee(stream, this.#o.mainStreamFile) : stream);
+        } else {
+          const slot = this.#channels.find((c) => !c.attached);
+          if (!slot) throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `more than ${this.#o.channels} channels`, { stream: peer });
+          slot.attach(stream);
+        }
+      })
+      .catch((e: unknown) => {
+        clearTimeout(timer);
+        this.#fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: peer }));
+      });
+  }
+
+  #fail(error: MultifdError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#abort.abort(error);
+    this.#main.fail(error);
+    for (const c of this.#channels) c.fail(error);
+    for (const s of this.#streams) s.destroy();
+  }
+
+  async #run(registry: Awaited<ReturnType<typeof loadCodecs>>): Promise<ReceiveReport> {
+    const o = this.#o;
+    const sink = this.#sink!;
+    const workers = this.#workers;
+    const broadcasting: PageSink = {
+      async setBlocks(blocks: readonly RAMBlockInfo[]) {
+        await sink.setBlocks(blocks);
+        const target: RecvTarget =
+          sink instanceof MemorySink
+            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.block(b.name)! })) }
+            : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
+        await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
+      },
+      pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
+      commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
+      fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
+      close: (lengths) => sink.close(lengths),
+      abort: () => (sink instanceof FileSink ? sink.abort() : undefined),
+    };
+    try {
+      const report = await assembleMigration({
+        main: { label: 'main stream', source: this.#main },
+        channels: this.#channels.map((c) => ({ label: c.label, source: c })),
+        registry,
+        ...(o.method !== undefined ? { method: o.method } : {}),
+        sink: broadcasting,
+        uuid: o.uuid ?? NIL_UUID,
+        channelCount: o.channels,
+        applier: (slot) => workerApplier(workers[slot.slot]!),
+        window: o.window ?? DEFAULTS.window,
+        mainStream: { ...(o.maxRamBytes ? { maxRamBytes: o.maxRamBytes } : {}) },
+        signal: this.#abort.signal,
+        onProgress: (p) => {
+          this.#pages = p.pages;
+          this.#epochs = p.epochs;
+          this.#progress.tick();
+        },
+      });
+      if (this.#failure) throw this.#failure;
+      const missing = report.ramblocks.filter((b) => b.missing > 0);
+      if ((o.requireAllPages ?? true) && missing.length > 0) {
+        throw new MultifdError(
+          'ERR_MULTIFD_INCOMPLETE',
+          `the migration ended with pages never received: ${missing.map((b) => `${b.name} ${b.missing}`).join(', ')}`,
+        );
+      }
+      await Promise.all(workers.map((w) => w.close()));
+      this.#progress.flush();
+      return {
+        ...report,
+        ...(sink instanceof FileSink ? { files: Object.fromEntries([...sink.files()].map(([n, f]) => [n, path.join(sink.dir, f)])) } : {}),
+        elapsedMs: Date.now() - this.#startedAt,
+        wireBytes: this.#streams.reduce((n, s) => n + s.bytes, 0),
+      };
+    } catch (e) {
+      const error = this.#failure ?? (MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
+      this.#fail(error);
+      await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
+      throw error;
+    } finally {
+      clearTimeout(this.#arrivalTimer);
+      // Closing tells the sender everything arrived (or that it failed).
+      for (const s of this.#streams) s.socket.end();
+      for (const s of this.#streams) s.destroy();
+      this.#server?.close();
+    }
+  }
+}
+
+/** Pass a stream's chunks through while appending them to `file`. */
+async function* tee(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for await (const chunk of source) {
+      fs.writeSync(fd, chunk);
+      yield chunk;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

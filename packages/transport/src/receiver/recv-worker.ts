@@ -1,0 +1,115 @@
+/**
+ * A receiving channel's worker thread (QEMU's multifd_recv_thread): the main
+ * thread frames the channel's packets and transfers each payload here; this
+ * thread runs the codec's recvPages with the channel's decompression state,
+ * straight into the RAMBlock (shared memory) or into a file, and acks.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FileSink, MemorySink, MultifdError, type AnyMultiFDMethods, type CodecRegistry, type PageSink } from '@multifd/core';
+import { loadCodecs } from '../codecs.js';
+import { unknownMessage, type RecvJob, type WorkerReply } from '../worker/protocol.js';
+import { errorReply } from '../worker/worker-handle.js';
+
+export interface RecvWorkerData {
+  channel: number;
+  codecModules: string[];
+}
+
+const data = workerData as RecvWorkerData;
+const port = parentPort!;
+const post = (msg: WorkerReply) => port.postMessage(msg);
+const key = `ch${data.channel}`;
+
+let registry: CodecRegistry | undefined;
+let sink: PageSink | undefined;
+let codec: AnyMultiFDMethods | undefined;
+let state: unknown;
+let failed = false;
+let lastPacket: number | undefined;
+
+async function cleanup(): Promise<void> {
+  if (codec && state !== undefined) {
+    const s = state;
+    state = undefined;
+    await codec.recvCleanup(s);
+  }
+  await sink?.close(new Map());
+  sink = undefined;
+}
+
+async function handle(job: RecvJob): Promise<boolean> {
+  switch (job.code) {
+    case 'BLOCKS': {
+      const t = job.target;
+      if (t.kind === 'memory') {
+        sink = new MemorySink({ blocks: new Map(t.blocks.map((b) => [b.name, b.memory])) });
+      } else {
+        const files = new FileSink(t.dir, { create: false, files: new Map(t.blocks.map((b) => [b.name, b.file])) });
+        sink = files;
+      }
+      post({ code: 'DONE', seq: job.seq, wireBytes: 0, pages: 0 });
+      return true;
+    }
+    case 'PACKET': {
+      lastPacket = job.packet;
+      if (!sink) throw new MultifdError('ERR_MULTIFD_STATE', 'a packet before the RAMBlock list');
+      if (!codec) {
+        codec = registry!.get(job.method);
+        state = await codec.recvSetup({ id: data.channel });
+      } else if (codec.value !== job.method) {
+        throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `method ${job.method} after ${codec.value}`);
+      }
+      const block = { name: job.block, usedLength: job.usedLength };
+      const pages = sink.pageViews(key, block, job.offsets);
+      await codec.recvPages(state, { flags: job.flags, normalPages: job.normalPages, nextPacketSize: job.nextPacketSize, payload: job.payload, pages });
+      await sink.commitPages(key, block, job.offsets);
+      post({ code: 'DONE', seq: job.seq, wireBytes: job.payload.length, pages: job.normalPages });
+      return true;
+    }
+    case 'CLOSE':
+      await cleanup();
+      post({ code: 'CLOSED' });
+      port.close();
+      return false;
+    case 'ABORT':
+      port.close();
+      return false;
+    default:
+      throw unknownMessage(`channel ${data.channel} receive worker`, job);
+  }
+}
+
+const queue: RecvJob[] = [];
+let pumping = false;
+
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    await started;
+    while (queue.length > 0 && !failed) {
+      if (!(await handle(queue.shift()!))) return;
+    }
+  } catch (e) {
+    failed = true;
+    post(errorReply(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD'), lastPacket));
+    port.close();
+  } finally {
+    pumping = false;
+  }
+}
+
+const started = (async () => {
+  registry = await loadCodecs(data.codecModules);
+  post({ code: 'READY' });
+})();
+started.catch((e) => {
+  failed = true;
+  post(errorReply(e));
+  port.close();
+});
+
+port.on('message', (job: RecvJob) => {
+  queue.push(job);
+  void pump();
+});

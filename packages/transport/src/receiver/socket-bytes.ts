@@ -1,0 +1,189 @@
+/**
+ * A socket's bytes as an AsyncIterable with backpressure: reading pauses
+ * when more than `highWater` bytes wait for the consumer and resumes below
+ * half of it, so a slow channel worker slows its peer instead of growing our
+ * memory. Idle and handshake timeouts are enforced here.
+ *
+ * Where the socket allows it (plain TCP), reads go into one large reused
+ * buffer (net.Socket's `onread`): on this kind of VM, 1 MiB reads move
+ * about twice the bytes per second of Node's default 64 KiB reads. Each
+ * read is copied once into an owned chunk for the consumer.
+ */
+import * as net from 'node:net';
+import { MultifdError } from '@multifd/core';
+
+export interface SocketBytesOptions {
+  label: string;
+  /** Most bytes buffered before reading pauses. */
+  highWater: number;
+  /** Fail when no byte arrives for this long (while not paused by us). 0: never. */
+  idleTimeoutMs: number;
+  /** Read buffer size for the onread path. */
+  readBuffer?: number;
+}
+
+export class SocketBytes implements AsyncIterable<Uint8Array> {
+  readonly label: string;
+  readonly socket: net.Socket;
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #buffered = 0;
+  #ended = false;
+  #error: unknown;
+  #wake: (() => void) | undefined;
+  #paused = false;
+  #idle: NodeJS.Timeout | undefined;
+  #total = 0;
+  readonly #o: SocketBytesOptions;
+  #first: ((chunk: Uint8Array) => void) | undefined;
+
+  /** Wraps `socket`; it must not have started reading (create the server with pauseOnConnect). */
+  constructor(socket: net.Socket, options: SocketBytesOptions) {
+    this.label = options.label;
+    this.#o = options;
+    this.socket = fastReader(socket, options.readBuffer ?? 1 << 20, (chunk) => this.#push(chunk)) ?? socket;
+    if (this.socket === socket) socket.on('data', (chunk: Buffer) => this.#push(chunk));
+    this.socket.on('end', () => {
+      this.#ended = true;
+      this.#clearIdle();
+      this.#notify();
+    });
+    this.socket.on('error', (err) => this.fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { stream: this.label })));
+    this.socket.on('close', () => {
+      if (!this.#ended) this.fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'connection closed without an end', { stream: this.label }));
+    });
+    this.#armIdle();
+    this.socket.resume();
+  }
+
+  /** Bytes received so far. */
+  get bytes(): number {
+    return this.#total;
+  }
+
+  /** Resolves with the first chunk (to tell a main stream from a channel). */
+  firstChunk(): Promise<Uint8Array> {
+    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks[0]!);
+    if (this.#error) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      this.#first = resolve;
+      const prev = this.#wake;
+      this.#wake = () => {
+        prev?.();
+        if (this.#error) reject(this.#error);
+        else if (this.#ended && this.#chunks.length === 0) reject(new MultifdError('ERR_MULTIFD_CONNECTION', 'connection closed before sending anything', { stream: this.label }));
+      };
+    });
+  }
+
+  /** Stop with an error: the consumer's next read throws it. */
+  fail(error: unknown): void {
+    if (this.#error || (this.#ended && this.#chunks.length === 0)) {
+      this.#error ??= error;
+      return;
+    }
+    this.#error = error;
+    this.#clearIdle();
+    this.socket.destroy();
+    this.#notify();
+  }
+
+  /** Destroy the connection (the transfer is over or failed). */
+  destroy(): void {
+    this.#clearIdle();
+    this.socket.destroy();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.#head < this.#chunks.length) {
+        const chunk = this.#chunks[this.#head]!;
+        this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
+        if (this.#head > 1024) {
+          this.#chunks = this.#chunks.slice(this.#head);
+          this.#head = 0;
+        }
+        this.#buffered -= chunk.length;
+        if (this.#paused && this.#buffered <= this.#o.highWater / 2) {
+          this.#paused = false;
+          this.socket.resume();
+          this.#armIdle();
+        }
+        yield chunk;
+        continue;
+      }
+      if (this.#error) throw this.#error;
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  #push(chunk: Uint8Array): void {
+    if (this.#error) return;
+    this.#total += chunk.length;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    if (this.#first) {
+      const first = this.#first;
+      this.#first = undefined;
+      first(this.#chunks[this.#head]!);
+    }
+    this.#armIdle();
+    if (!this.#paused && this.#buffered > this.#o.highWater) {
+      this.#paused = true;
+      this.#clearIdle(); // we stopped reading: silence is ours, not the peer's
+      this.socket.pause();
+    }
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #armIdle(): void {
+    if (this.#o.idleTimeoutMs <= 0 || this.#ended) return;
+    this.#clearIdle();
+    this.#idle = setTimeout(
+      () => this.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `no data for ${this.#o.idleTimeoutMs} ms`, { stream: this.label })),
+      this.#o.idleTimeoutMs,
+    );
+    this.#idle.unref();
+  }
+
+  #clearIdle(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = undefined;
+  }
+}
+
+/**
+ * Re-wrap a freshly accepted, paused TCP socket's handle in a Socket that
+ * reads into `size`-byte reused buffer (Node supports `onread` only on sockets
+ * it creates itself). Returns undefined when the socket cannot take it (TLS,
+ * already reading), and the caller keeps the ordinary 'data' path.
+ */
+function fastReader(socket: net.Socket, size: number, onChunk: (chunk: Uint8Array) => void): net.Socket | undefined {
+  const old = socket as net.Socket & { _handle?: unknown };
+  if (socket.constructor !== net.Socket || !old._handle || socket.readableFlowing) return undefined;
+  const handle = old._handle;
+  old._handle = null;
+  const buffer = Buffer.allocUnsafe(size);
+  try {
+    const fresh = new net.Socket({
+      handle,
+      readable: true,
+      writable: true,
+      // Copy out: the read buffer is reused for the next read.
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => void onChunk(Uint8Array.prototype.slice.call(buf, 0, n)) },
+    } as net.SocketConstructorOpts & { handle: unknown });
+    // The old object no longer owns the handle; destroying it only settles the server's connection count.
+    old.destroy();
+    return fresh;
+  } catch {
+    old._handle = handle;
+    return undefined;
+  }
+}

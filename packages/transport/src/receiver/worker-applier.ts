@@ -1,0 +1,51 @@
+/**
+ * A PacketApplier that runs the codec in the channel's worker thread: the
+ * payload is transferred (not copied) when it owns its ArrayBuffer, and the
+ * worker decodes straight into the shared RAMBlock or into the block's file.
+ */
+import { MultifdError, type ApplyJob, type PacketApplier } from '@multifd/core';
+import type { RecvJob } from '../worker/protocol.js';
+import type { WorkerHandle } from '../worker/worker-handle.js';
+
+/**
+ * `bytes` as a Uint8Array that owns its whole ArrayBuffer, so it can be
+ * transferred: as it is when nothing else lives in its buffer, else copied.
+ * (Not `bytes.slice()`: on a Buffer that is a view, and transferring the
+ * shared buffer would detach bytes the framer has not read yet.)
+ */
+export function owned(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes;
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
+
+export function workerApplier(worker: WorkerHandle<RecvJob>): PacketApplier {
+  return {
+    async apply(job: ApplyJob) {
+      const h = job.header;
+      const payload = owned(job.payload);
+      await worker.run(
+        {
+          code: 'PACKET',
+          seq: 0,
+          packet: job.packet,
+          method: job.codec.value,
+          block: job.block.name,
+          usedLength: job.block.usedLength,
+          offsets: job.offsets,
+          flags: h.flags,
+          normalPages: h.normalPages,
+          nextPacketSize: h.nextPacketSize,
+          payload,
+        },
+        [payload.buffer as ArrayBuffer],
+      ).catch((e: unknown) => {
+        throw MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_WORKER');
+      });
+    },
+    close() {
+      // The worker's codec state is freed when the worker closes.
+    },
+  };
+}
