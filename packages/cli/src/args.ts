@@ -47,3 +47,21 @@ export function stringOption(values: OptionValues, name: string): string | undef
 export function booleanOption(values: OptionValues, name: string): boolean {
   return values[name] === true;
 }
+
+/** An integer option within [min, max]; absent gives `fallback`. Anything else is ERR_MULTIFD_USAGE. */
+export function integerOption(values: OptionValues, name: string, range: { min: number; max: number }, fallback?: number): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw usageError(`--${name} ${text}: expected an integer from ${range.min} to ${range.max}`);
+  }
+  return n;
+}
+
+/** A required string option. */
+export function requiredOption(values: OptionValues, name: string, command: string): string {
+  const v = stringOption(values, name);
+  if (v === undefined) throw usageError(`${command}: --${name} is required (see 'multifd ${command} --help')`);
+  return v;
+}

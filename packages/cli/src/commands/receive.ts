@@ -1,0 +1,95 @@
+/**
+ * `multifd receive --listen HOST:PORT --channels N --out DIR`: accept one
+ * migration (from QEMU or `multifd send`) and write it like `decode` does:
+ * one sparse file per RAMBlock, index.json last, and the main stream as
+ * DIR/main.bin. Exits 0 only when every page and every sync arrived.
+ */
+import { basename, join, resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { MultifdError, parseUuid } from '@multifd/core';
+import { MigrationReceiver } from '@multifd/transport';
+import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { createRegistry, methodOption } from '../codecs.js';
+import { defineCommand } from '../command.js';
+import { buildIndex, summaryLine } from '../decode-index.js';
+import { createTransferBar } from '../transfer-progress.js';
+import { INDEX_FILE } from './decode.js';
+
+export const MAIN_STREAM_FILE = 'main.bin';
+
+export const receiveCommand = defineCommand({
+  name: 'receive',
+  summary: 'accept a migration from QEMU or `multifd send` and write its RAM like decode',
+  usage: '--listen HOST:PORT --channels N --out DIR [--method M] [--uuid U] [--json]',
+  description: `
+Listens for one migration: the main connection and N multifd channels, told
+apart by their first bytes. Every initial packet is checked (magic, version,
+uuid, channel id), every packet decoded by its channel's worker thread and
+applied epoch by epoch. DIR gets one file per RAMBlock, index.json (as
+decode writes it, last and only on success) and main.bin, the main stream
+as received. Exits 0 when the migration is complete, 1 on any error (every
+connection is then dropped at once, so the sender stops too).`,
+  options: {
+    listen: { type: 'string', short: 'l', valueName: 'HOST:PORT', description: 'address to listen on (port 0: any; the address is printed on stderr)' },
+    channels: { type: 'string', short: 'c', valueName: 'N', description: 'number of multifd channels (1-255)' },
+    out: { type: 'string', short: 'o', valueName: 'DIR', description: 'directory for the RAMBlock files, index.json and main.bin' },
+    method: { type: 'string', valueName: 'M', description: 'expect this method (nocomp|none, zlib, zstd, 0-7); default: from the packets' },
+    uuid: { type: 'string', valueName: 'U', description: "our VM uuid, which every channel must carry (default all zero, as QEMU without -uuid)" },
+    'idle-timeout': { type: 'string', valueName: 'MS', description: 'fail when a connection is silent this long (default 30000)' },
+    'handshake-timeout': { type: 'string', valueName: 'MS', description: 'fail when the connections are not all there this long after the first (default 10000)' },
+    json: { type: 'boolean', description: 'print the index on stdout instead of the summary' },
+  },
+
+  async run({ values, positionals }, io) {
+    if (positionals.length > 0) throw usageError(`receive: unexpected argument ${JSON.stringify(positionals[0])}`);
+    const cwd = io.cwd ?? process.cwd();
+    const listen = requiredOption(values, 'listen', 'receive');
+    const channels = integerOption(values, 'channels', { min: 1, max: 255 });
+    if (channels === undefined) throw usageError("receive: --channels is required (see 'multifd receive --help')");
+    const outDir = resolve(cwd, requiredOption(values, 'out', 'receive'));
+    const methodName = stringOption(values, 'method');
+    const method = methodName !== undefined ? methodOption(createRegistry(), '--method', methodName) : undefined;
+    const uuidText = stringOption(values, 'uuid');
+    let uuid: Uint8Array | undefined;
+    try {
+      uuid = uuidText !== undefined ? parseUuid(uuidText) : undefined;
+    } catch (e) {
+      throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
+    }
+    const idle = integerOption(values, 'idle-timeout', { min: 0, max: 86_400_000 });
+    const handshake = integerOption(values, 'handshake-timeout', { min: 1, max: 86_400_000 });
+
+    await mkdir(outDir, { recursive: true });
+    await rm(join(outDir, INDEX_FILE), { force: true });
+    const receiver = new MigrationReceiver({
+      listen,
+      channels,
+      out: outDir,
+      mainStreamFile: join(outDir, MAIN_STREAM_FILE),
+      ...(method ? { method: method.value } : {}),
+      ...(uuid ? { uuid } : {}),
+      ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
+      ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}),
+    });
+    const bar = createTransferBar(io.stderr, 'receive');
+    receiver.on('progress', (p) => bar.update(p));
+    const onAbort = () => void receiver.abort(io.signal?.reason);
+    io.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const address = await receiver.listen();
+      io.stderr.write(`multifd: listening on ${address.host}:${address.port}\n`);
+      const report = await receiver.done();
+      bar.done();
+      const files = new Map(Object.entries(report.files ?? {}).map(([name, file]) => [name, basename(file)]));
+      const index = { ...buildIndex(report, files, report.elapsedMs / 1000), mainStreamFile: MAIN_STREAM_FILE };
+      await writeFileAtomic(join(outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+      io.stdout.write(booleanOption(values, 'json') ? `${JSON.stringify(index, null, 2)}\n` : `${summaryLine(index, outDir).replace(/^decoded/, 'received')}\n`);
+      return 0;
+    } finally {
+      bar.done();
+      io.signal?.removeEventListener('abort', onAbort);
+      await receiver.abort().catch(() => undefined);
+    }
+  },
+});

@@ -1,0 +1,48 @@
+/**
+ * RAM images for `send`: each FILE (or NAME=FILE) becomes one RAMBlock, read
+ * into shared memory so the channel workers send it without copies.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MultifdError, PAGE_SIZE } from '@multifd/core';
+import type { RAMBlockInput } from '@multifd/transport';
+import { usageError } from './args.js';
+
+/** "NAME=FILE" or "FILE" (name: the file name without .bin). */
+export function parseImageArg(arg: string): { name: string; file: string } {
+  const eq = arg.indexOf('=');
+  if (eq > 0) return { name: arg.slice(0, eq), file: arg.slice(eq + 1) };
+  return { name: path.basename(arg).replace(/\.bin$/, ''), file: arg };
+}
+
+/** Read every image into SharedArrayBuffer-backed memory. */
+export function loadRamImages(args: readonly string[], cwd: string): RAMBlockInput[] {
+  const blocks: RAMBlockInput[] = [];
+  for (const arg of args) {
+    const { name, file } = parseImageArg(arg);
+    const full = path.resolve(cwd, file);
+    if (blocks.some((b) => b.name === name)) throw usageError(`RAMBlock ${JSON.stringify(name)} given twice`);
+    let fd: number;
+    try {
+      fd = fs.openSync(full, 'r');
+    } catch (e) {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file });
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size === 0 || size % PAGE_SIZE !== 0) {
+        throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `${file}: ${size} bytes is not a positive multiple of 4096`, { file });
+      }
+      const memory = new Uint8Array(new SharedArrayBuffer(size));
+      for (let at = 0; at < size; ) {
+        const n = fs.readSync(fd, memory, at, Math.min(size - at, 16 << 20), at);
+        if (n === 0) throw new MultifdError('ERR_MULTIFD_TRUNCATED', `${file} shrank while reading`, { file, byteOffset: at });
+        at += n;
+      }
+      blocks.push({ name, memory });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return blocks;
+}
