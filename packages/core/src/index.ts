@@ -26,6 +26,7 @@ export * from './main-stream/parser.js';
 export * from './main-stream/encoder.js';
 export * from './channel-stream/chunk-queue.js';
 export * from './channel-stream/framer.js';
+export * from './channel-stream/file-chunks.js';
 export * from './assembler/page-sink.js';
 export * from './assembler/memory-sink.js';
 export * from './assembler/file-sink.js';

@@ -1,56 +1,89 @@
 /**
- * A FIFO of received chunks that hands out exact byte counts: a view when
- * the bytes lie in one chunk (the common case: no copy), one copy otherwise.
+ * A FIFO of received bytes that hands out exact byte counts: a view when the
+ * bytes lie in the chunk pushed last (the common case: no copy), one copy
+ * otherwise.
+ *
+ * The queue holds on to a pushed chunk only until the next push() or
+ * release(): then it copies the bytes not taken yet into a buffer of its own
+ * (reused, so it costs no allocation per chunk). A reader may therefore
+ * recycle its read buffers once the consumer is done with the frames of a
+ * chunk (see fileChunks). Views handed out by take() stay valid as long as
+ * the chunk they point into; copies are fresh memory.
  */
+const EMPTY = new Uint8Array(0);
+
 export class ChunkQueue {
-  #chunks: Uint8Array[] = [];
-  /** Read position inside #chunks[0]. */
-  #head = 0;
-  #length = 0;
+  /** Bytes kept from earlier chunks: #carry[#carryHead, #carryEnd). */
+  #carry: Uint8Array = EMPTY;
+  #carryHead = 0;
+  #carryEnd = 0;
+  /** The chunk pushed last, read from #pos. */
+  #chunk: Uint8Array = EMPTY;
+  #pos = 0;
 
   get length(): number {
-    return this.#length;
+    return this.#carryEnd - this.#carryHead + (this.#chunk.length - this.#pos);
   }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
+    this.release();
+    this.#chunk = chunk;
+    this.#pos = 0;
+  }
+
+  /** Copy what is left of the last chunk into the queue's own buffer and let go of the chunk. */
+  release(): void {
+    const rest = this.#chunk.length - this.#pos;
+    if (rest > 0) this.#keep(this.#chunk.subarray(this.#pos));
+    this.#chunk = EMPTY;
+    this.#pos = 0;
   }
 
   /** Remove and return exactly `n` bytes; the caller checked `length >= n`. */
   take(n: number): Uint8Array {
-    if (n > this.#length) throw new RangeError(`take(${n}) with ${this.#length} bytes queued`);
-    const first = this.#chunks[0];
-    if (n === 0 || first === undefined) return new Uint8Array(0);
-    if (first.length - this.#head >= n) {
-      const out = first.subarray(this.#head, this.#head + n);
-      this.#skip(n);
+    if (n > this.length) throw new RangeError(`take(${n}) with ${this.length} bytes queued`);
+    if (n === 0) return new Uint8Array(0);
+    const carried = this.#carryEnd - this.#carryHead;
+    if (carried === 0) {
+      const out = this.#chunk.subarray(this.#pos, this.#pos + n);
+      this.#pos += n;
       return out;
     }
+    // Carried bytes are always copied out: the carry buffer is reused.
     const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[0]!;
-      const part = Math.min(chunk.length - this.#head, n - filled);
-      out.set(chunk.subarray(this.#head, this.#head + part), filled);
-      filled += part;
-      this.#skip(part);
+    const fromCarry = Math.min(carried, n);
+    out.set(this.#carry.subarray(this.#carryHead, this.#carryHead + fromCarry));
+    this.#carryHead += fromCarry;
+    if (this.#carryHead === this.#carryEnd) this.#carryHead = this.#carryEnd = 0;
+    const rest = n - fromCarry;
+    if (rest > 0) {
+      out.set(this.#chunk.subarray(this.#pos, this.#pos + rest), fromCarry);
+      this.#pos += rest;
     }
     return out;
   }
 
-  /** Everything queued, as one array (copied only when there are several chunks). */
+  /** Everything queued, as one array (a view when it all lies in the last chunk). */
   takeAll(): Uint8Array {
-    return this.take(this.#length);
+    return this.take(this.length);
   }
 
-  #skip(n: number): void {
-    this.#head += n;
-    this.#length -= n;
-    while (this.#chunks.length > 0 && this.#head >= this.#chunks[0]!.length) {
-      this.#head -= this.#chunks[0]!.length;
-      this.#chunks.shift();
+  /** Append `bytes` to the carry, compacting or growing it as needed. */
+  #keep(bytes: Uint8Array): void {
+    const used = this.#carryEnd - this.#carryHead;
+    if (this.#carryEnd + bytes.length > this.#carry.length) {
+      if (used + bytes.length <= this.#carry.length) {
+        this.#carry.copyWithin(0, this.#carryHead, this.#carryEnd);
+      } else {
+        const grown = new Uint8Array(Math.max(used + bytes.length, 2 * this.#carry.length));
+        grown.set(this.#carry.subarray(this.#carryHead, this.#carryEnd));
+        this.#carry = grown;
+      }
+      this.#carryHead = 0;
+      this.#carryEnd = used;
     }
+    this.#carry.set(bytes, this.#carryEnd);
+    this.#carryEnd += bytes.length;
   }
 }

@@ -64,15 +64,24 @@ export class ChannelFramer {
     return this.#index;
   }
 
-  /** Add bytes; returns the frames they complete. */
+  /**
+   * Add bytes; returns the frames they complete. Frames may be views of
+   * `chunk`; the framer itself keeps no reference to it once push() returns
+   * (what it still needs is copied), so a reader may reuse the chunk's memory
+   * after the caller is done with these frames.
+   */
   push(chunk: Uint8Array): ChannelFrame[] {
     this.#queue.push(chunk);
     const frames: ChannelFrame[] = [];
     for (;;) {
       const frame = this.#next();
-      if (!frame) return frames;
+      if (!frame) break;
       frames.push(frame);
     }
+    this.#queue.release();
+    // A header waiting for its payload outlives this chunk: keep its own copy.
+    if (this.#pending) this.#pending.headerBytes = this.#pending.headerBytes.slice();
+    return frames;
   }
 
   /** The stream ended: an error unless it ended between two frames. */
