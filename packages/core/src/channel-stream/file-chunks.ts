@@ -7,8 +7,9 @@
  * per 4 KiB the first time it is written; on some VMs that alone is slower
  * than zstd. Reusing two buffers means each chunk is valid only until the
  * iterator is advanced again. That suits consumers that finish with a chunk
- * before they pull the next one, such as assembleMigration (its framers and
- * the main stream parser copy whatever they keep); anything else must copy.
+ * before they pull the next one, such as assembleMigration with its default
+ * window of 1 or an applier that copies payloads (its framers and the main
+ * stream parser copy whatever they keep); anything else must copy.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
