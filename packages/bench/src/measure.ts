@@ -4,8 +4,8 @@
  * - raw: the codec's recvPages loop alone over every payload, already in
  *   memory, one recv state per channel (as decode has), into a scratch
  *   buffer of page views;
- * - engine: assembleMigration over the files (main stream and channels), into
- *   a NullSink (decode work only) or a MemorySink;
+ * - engine: assembleMigration over the files (main stream and channels, read
+ *   with core's fileChunks), into a NullSink (decode work only) or a MemorySink;
  * - files: assembleMigration into a FileSink, what `multifd decode --out` does.
  */
 import * as fs from 'node:fs';
@@ -14,6 +14,7 @@ import {
   ChannelFramer,
   FileSink,
   blockFileName,
+  fileChunks,
   PAGE_SIZE,
   PAGES_PER_PACKET,
   assembleMigration,
@@ -118,9 +119,15 @@ export async function rawDecode(codec: AnyMultiFDMethods, channels: readonly Cha
   return pages;
 }
 
+/** How the decoder reads the files: core's fileChunks (two reused buffers, read-ahead) or fs.createReadStream. */
+export type Reader = 'chunks' | 'stream';
+
 /** assembleMigration over the workload's files into `sink`. */
-export function decodeFiles(w: Workload, registry: CodecRegistry, sink: PageSink, readChunk: number): Promise<AssembleReport> {
-  const open = (file: string) => ({ label: file, source: fs.createReadStream(file, { highWaterMark: readChunk }) });
+export function decodeFiles(w: Workload, registry: CodecRegistry, sink: PageSink, readChunk: number, reader: Reader = 'chunks'): Promise<AssembleReport> {
+  const open = (file: string) => ({
+    label: file,
+    source: reader === 'chunks' ? fileChunks(file, { chunkSize: readChunk }) : fs.createReadStream(file, { highWaterMark: readChunk }),
+  });
   return assembleMigration({
     main: open(w.files.main),
     channels: w.files.channels.map(open),
@@ -131,7 +138,14 @@ export function decodeFiles(w: Workload, registry: CodecRegistry, sink: PageSink
 }
 
 /** Decode into a FileSink writing to `dir`; returns the report and the file of `block`. */
-export async function decodeToFiles(w: Workload, registry: CodecRegistry, dir: string, readChunk: number, block: string): Promise<{ report: AssembleReport; file: string }> {
-  const report = await decodeFiles(w, registry, new FileSink(dir), readChunk);
+export async function decodeToFiles(
+  w: Workload,
+  registry: CodecRegistry,
+  dir: string,
+  readChunk: number,
+  block: string,
+  reader: Reader = 'chunks',
+): Promise<{ report: AssembleReport; file: string }> {
+  const report = await decodeFiles(w, registry, new FileSink(dir), readChunk, reader);
   return { report, file: path.join(dir, blockFileName(block)) };
 }

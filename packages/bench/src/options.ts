@@ -16,8 +16,10 @@ export interface BenchOptions {
   channels: number;
   /** Seed of the memory image. */
   seed: string;
-  /** highWaterMark of the file streams fed to the decoder. */
+  /** Bytes per read of the files fed to the decoder. */
   readChunk: number;
+  /** How the decoder reads them: core's fileChunks, or fs.createReadStream for comparison. */
+  reader: 'chunks' | 'stream';
   /** Parent of the temporary directory (default: the OS temp dir). */
   dir?: string;
   /** Keep the migration files and decoded output. */
@@ -34,7 +36,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   reps: 3,
   channels: 2,
   seed: 'multifd-decode-bench',
-  readChunk: 4 * 1024 ** 2,
+  readChunk: 1024 ** 2,
+  reader: 'chunks',
   keep: false,
   json: false,
 };
@@ -45,7 +48,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --reps N        repetitions per measurement, medians (default 3) env MULTIFD_BENCH_REPS
   --channels N    multifd channels (default 2)
   --seed TEXT     memory image seed
-  --read-chunk N  highWaterMark of the decoder's file streams (default 4M)
+  --read-chunk N  bytes per read of the decoder's input files (default 1M)
+  --reader R      chunks (core's fileChunks, default) or stream (fs.createReadStream)
   --dir DIR       where the temporary files go (default: OS temp dir)
   --keep          keep the migration files and decoded output
   --json          print the result as JSON instead of the table
@@ -113,6 +117,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
       case '--read-chunk':
         o.readChunk = parseSize(value());
         break;
+      case '--reader': {
+        const r = value();
+        if (r !== 'chunks' && r !== 'stream') throw new Error(`--reader must be chunks or stream, got ${JSON.stringify(r)}`);
+        o.reader = r;
+        break;
+      }
       case '--dir':
         o.dir = value();
         break;

@@ -170,19 +170,19 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
 
         const nul = new NullSink();
         let report: AssembleReport | undefined;
-        ms.engine.push(await timed(async () => (report = await decodeFiles(w, registry, nul, options.readChunk))));
+        ms.engine.push(await timed(async () => (report = await decodeFiles(w, registry, nul, options.readChunk, options.reader))));
         checkReport(name, w, report!);
         if (nul.pages !== w.counts.normalPages) fail(name, `null sink got ${nul.pages} pages, expected ${w.counts.normalPages}`);
 
         target.fill(0);
         const mem = new MemorySink({ blocks: new Map([[BLOCK_NAME, target]]) });
-        ms.memory.push(await timed(async () => (report = await decodeFiles(w, registry, mem, options.readChunk))));
+        ms.memory.push(await timed(async () => (report = await decodeFiles(w, registry, mem, options.readChunk, options.reader))));
         checkReport(name, w, report!);
         if (!sameBytes(mem.block(BLOCK_NAME)!, source)) fail(name, 'MemorySink decode differs from the image');
 
         const out = fs.mkdtempSync(path.join(tmp, `${name}-out-`));
         let file = '';
-        ms.files.push(await timed(async () => ({ report, file } = await decodeToFiles(w, registry, out, options.readChunk, BLOCK_NAME))));
+        ms.files.push(await timed(async () => ({ report, file } = await decodeToFiles(w, registry, out, options.readChunk, BLOCK_NAME, options.reader))));
         checkReport(name, w, report!);
         if (!fileEquals(file, source)) fail(name, 'FileSink decode differs from the image');
         if (!options.keep) fs.rmSync(out, { recursive: true, force: true });
@@ -245,7 +245,7 @@ function notes(results: readonly CodecResult[], touch: number, hadGc: boolean): 
   const out = [
     'MB = 10^6 bytes. MB/s count the decompressed page bytes the multifd packets carry ("payload MB"); zero pages travel as main-stream records and are not in it (JSON ramMbps counts all guest RAM). Medians of the repetitions.',
     'raw: the codec\'s recvPages loop alone over payloads already in memory, one recv state per channel, into a 512 KiB scratch buffer.',
-    'engine: assembleMigration over the files (main stream + channels, fs read streams) into a NullSink (scratch views, nothing kept): framing, checks, epochs, the main stream\'s zero records and the codec.',
+    'engine: assembleMigration over the files (main stream + channels) into a NullSink (scratch views, nothing kept): framing, checks, epochs, the main stream\'s zero records and the codec.',
     'memory: the same into a MemorySink over memory touched before the run (an embedder restoring into existing guest RAM).',
     `files: the same into a FileSink (what \`multifd decode --out\` does): writes land in the page cache, no fsync. Input files were just written, so they are read from the page cache too.`,
     `fresh memory: this machine touches new memory at ${touch.toFixed(0)} MB/s (first-touch page faults); a MemorySink over fresh memory pays that once per page on top of the memory column.`,
@@ -283,7 +283,7 @@ export function formatTable(result: BenchResult): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const m = result.machine;
   return [
-    `multifd decode benchmark: ${(result.image.bytes / 1024 ** 2).toFixed(0)} MiB guest RAM (${result.image.pages} pages, GUEST_MIX), ${result.options.channels} channels, ${result.options.reps} reps, read chunk ${(result.options.readChunk / 1024 ** 2).toFixed(2)} MiB`,
+    `multifd decode benchmark: ${(result.image.bytes / 1024 ** 2).toFixed(0)} MiB guest RAM (${result.image.pages} pages, GUEST_MIX), ${result.options.channels} channels, ${result.options.reps} reps, read ${result.options.reader === 'chunks' ? 'fileChunks' : 'createReadStream'} ${(result.options.readChunk / 1024 ** 2).toFixed(2)} MiB`,
     `machine: ${m.cpu} x${m.cpus}, ${m.totalMemMB} MiB RAM (${m.freeMemMB} free), load ${m.loadavg.join(' ')}, node ${m.node}, ${m.platform} ${m.release}`,
     '',
     line(head),
