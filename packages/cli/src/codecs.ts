@@ -3,7 +3,8 @@ import { CodecRegistry, MultifdError, type AnyMultiFDMethods } from '@multifd/co
 import { register as registerNocomp } from '@multifd/nocomp';
 import { register as registerZlib } from '@multifd/zlib';
 import { register as registerZstd } from '@multifd/zstd';
-import { usageError } from './args.js';
+import { stringOption, usageError } from './args.js';
+import type { OptionValues } from './command.js';
 
 export function createRegistry(): CodecRegistry {
   const registry = new CodecRegistry();
@@ -21,4 +22,11 @@ export function methodOption(registry: CodecRegistry, option: string, value: str
     if (!MultifdError.is(e)) throw e;
     throw usageError(`${option} ${value}: ${e.detail}`);
   }
+}
+
+/** --zlib-backend: 'node' (default: native zlib) or 'pako'. */
+export function zlibBackendOption(values: OptionValues): 'node' | 'pako' {
+  const b = stringOption(values, 'zlib-backend') ?? 'node';
+  if (b !== 'node' && b !== 'pako') throw usageError(`--zlib-backend ${b}: expected node or pako`);
+  return b;
 }

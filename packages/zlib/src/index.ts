@@ -5,7 +5,7 @@
 import { defaultRegistry } from '@multifd/core';
 import { zlib } from './zlib.js';
 
-export { zlib, ZLIB_NAME, ZLIB_VALUE, ZLIB_LEVELS } from './zlib.js';
+export { zlib, ZLIB_NAME, ZLIB_VALUE, ZLIB_LEVELS, ZLIB_BACKENDS, type ZlibBackend } from './zlib.js';
 export { register } from './register.js';
 
 defaultRegistry.ensure(zlib);

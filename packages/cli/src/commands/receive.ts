@@ -10,7 +10,7 @@ import { MultifdError, parseUuid } from '@multifd/core';
 import { MigrationReceiver } from '@multifd/transport';
 import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
-import { createRegistry, methodOption } from '../codecs.js';
+import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { buildIndex, summaryLine } from '../decode-index.js';
 import { createTransferBar } from '../transfer-progress.js';
@@ -38,6 +38,7 @@ connection is then dropped at once, so the sender stops too).`,
     uuid: { type: 'string', valueName: 'U', description: "our VM uuid, which every channel must carry (default all zero, as QEMU without -uuid)" },
     'idle-timeout': { type: 'string', valueName: 'MS', description: 'fail when a connection is silent this long (default 30000)' },
     'handshake-timeout': { type: 'string', valueName: 'MS', description: 'fail when the connections are not all there this long after the first (default 10000)' },
+    'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
     json: { type: 'boolean', description: 'print the index on stdout instead of the summary' },
   },
 
@@ -59,6 +60,7 @@ connection is then dropped at once, so the sender stops too).`,
     }
     const idle = integerOption(values, 'idle-timeout', { min: 0, max: 86_400_000 });
     const handshake = integerOption(values, 'handshake-timeout', { min: 1, max: 86_400_000 });
+    const backend = zlibBackendOption(values);
 
     await mkdir(outDir, { recursive: true });
     await rm(join(outDir, INDEX_FILE), { force: true });
@@ -71,6 +73,7 @@ connection is then dropped at once, so the sender stops too).`,
       ...(uuid ? { uuid } : {}),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}),
+      codecOptions: { backend },
     });
     const bar = createTransferBar(io.stderr, 'receive');
     receiver.on('progress', (p) => bar.update(p));

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { MultifdError, blockFileName, parseUuid } from '@multifd/core';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
 import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
-import { createRegistry, methodOption } from '../codecs.js';
+import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
 import { loadRamImages } from '../ram-images.js';
@@ -61,8 +61,7 @@ the end, to compare with what the receiver wrote.`,
     } catch (e) {
       throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
     }
-    const backend = stringOption(values, 'zlib-backend');
-    if (backend !== undefined && backend !== 'node' && backend !== 'pako') throw usageError(`--zlib-backend ${backend}: expected node or pako`);
+    const backend = zlibBackendOption(values);
 
     const blocks = loadRamImages(positionals, cwd);
     const sender = new MigrationSender({
@@ -72,7 +71,7 @@ the end, to compare with what the receiver wrote.`,
       blocks,
       ...(level !== undefined ? { level } : {}),
       ...(uuid ? { uuid } : {}),
-      ...(backend ? { codecOptions: { backend } } : {}),
+      codecOptions: { backend },
     });
     const bar = createTransferBar(io.stderr, 'send');
     sender.on('progress', (p) => bar.update(p));

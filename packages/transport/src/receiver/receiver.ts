@@ -43,6 +43,8 @@ export interface ReceiverOptions {
   /** Our VM uuid: every channel must carry it (default all zero, like QEMU without -uuid). */
   uuid?: Uint8Array;
   codecModules?: readonly string[];
+  /** Codec options for every channel (e.g. { backend: 'node' } for zlib). */
+  codecOptions?: Record<string, unknown>;
   /** Write each RAMBlock to DIR/<name>.bin (sparse); default: keep them in shared memory. */
   out?: string;
   /** Keep the main stream's bytes in this file. */
@@ -132,7 +134,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     if (o.method !== undefined) registry.lookup(o.method);
     const file = new URL('./recv-worker.js', import.meta.url);
     this.#workers = Array.from({ length: o.channels }, (_, channel) =>
-      new WorkerHandle<RecvJob>(file, { channel, codecModules: modules } satisfies RecvWorkerData, {
+      new WorkerHandle<RecvJob>(file, { channel, codecModules: modules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) } satisfies RecvWorkerData, {
         channel,
         readyTimeout: DEFAULTS.connectTimeoutMs,
         onFailure: (e) => this.#fail(e),

@@ -13,6 +13,7 @@ import { errorReply } from '../worker/worker-handle.js';
 export interface RecvWorkerData {
   channel: number;
   codecModules: string[];
+  codecOptions?: Record<string, unknown>;
 }
 
 const data = workerData as RecvWorkerData;
@@ -55,7 +56,7 @@ async function handle(job: RecvJob): Promise<boolean> {
       if (!sink) throw new MultifdError('ERR_MULTIFD_STATE', 'a packet before the RAMBlock list');
       if (!codec) {
         codec = registry!.get(job.method);
-        state = await codec.recvSetup({ id: data.channel });
+        state = await codec.recvSetup({ id: data.channel, ...(data.codecOptions ? { options: data.codecOptions } : {}) });
       } else if (codec.value !== job.method) {
         throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `method ${job.method} after ${codec.value}`);
       }
