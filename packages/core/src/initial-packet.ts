@@ -55,7 +55,8 @@ export function decodeInitialPacket(bytes: Uint8Array, base = 0): InitialPacket 
   if (version !== MULTIFD_VERSION) {
     throw new MultifdError('ERR_MULTIFD_BAD_VERSION', `initial packet version ${version}, expected 1`, { byteOffset: base + 4 });
   }
-  const uuid = r.take(UUID_SIZE, 'uuid').slice();
+  // A copy: slice() of a Node Buffer would be a view of the caller's (reused) memory.
+  const uuid = new Uint8Array(r.take(UUID_SIZE, 'uuid'));
   const id = r.u8('id');
   return { magic, version, uuid, id };
 }

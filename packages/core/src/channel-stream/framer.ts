@@ -80,7 +80,8 @@ export class ChannelFramer {
     }
     this.#queue.release();
     // A header waiting for its payload outlives this chunk: keep its own copy.
-    if (this.#pending) this.#pending.headerBytes = this.#pending.headerBytes.slice();
+    // (new Uint8Array(), not slice(): slice() of a Node Buffer is a view.)
+    if (this.#pending) this.#pending.headerBytes = new Uint8Array(this.#pending.headerBytes);
     return frames;
   }
 

@@ -316,7 +316,7 @@ export class MainStreamParser {
       }
       case RAM_FLAG.PAGE: {
         const block = this.#recordBlock(c, flags, addr);
-        const data = c.bytes(PAGE_SIZE).slice();
+        const data = new Uint8Array(c.bytes(PAGE_SIZE)); // a copy, also of a Buffer (whose slice() is a view)
         this.#lastBlock = block;
         return { kind: 'page', block: block.name, offset: addr, data, at };
       }
