@@ -17,3 +17,4 @@ export * from './receiver/socket-bytes.js';
 export * from './receiver/late-source.js';
 export * from './receiver/worker-applier.js';
 export * from './receiver/receiver.js';
+export * from './receiver/incoming.js';

@@ -10,8 +10,6 @@
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
 import * as path from 'node:path';
 import {
   FileSink,
@@ -19,21 +17,19 @@ import {
   MultifdError,
   NIL_UUID,
   assembleMigration,
-  detectStreamKind,
   type AssembleReport,
   type PageSink,
   type RAMBlockInfo,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
-import { formatAddress, parseAddress, type Address, type TlsOptions } from '../net.js';
+import type { Address, TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import type { RecvJob, RecvTarget } from '../worker/protocol.js';
 import { WorkerHandle } from '../worker/worker-handle.js';
-import { LateSource } from './late-source.js';
 import type { RecvWorkerData } from './recv-worker.js';
-import { SocketBytes } from './socket-bytes.js';
 import { workerApplier } from './worker-applier.js';
+import { IncomingMigration } from './incoming.js';
 
 export interface ReceiverOptions {
   listen: Address | string;
@@ -75,18 +71,13 @@ export interface ReceiverEvents {
 
 export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
   readonly #o: ReceiverOptions;
-  readonly #listen: Address;
-  #server: net.Server | undefined;
+  readonly #incoming: IncomingMigration;
+  #listening = false;
   #workers: WorkerHandle<RecvJob>[] = [];
-  readonly #streams: SocketBytes[] = [];
-  readonly #main = new LateSource('main stream');
-  readonly #channels: LateSource[];
   #sink: MemorySink | FileSink | undefined;
   #done: Promise<ReceiveReport> | undefined;
   #failure: MultifdError | undefined;
   readonly #abort = new AbortController();
-  #arrivalTimer: NodeJS.Timeout | undefined;
-  #startedAt = 0;
   #pages = 0;
   #epochs = 0;
   readonly #progress: ReturnType<typeof throttle>;
@@ -97,15 +88,21 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
     this.#o = options;
-    this.#listen = typeof options.listen === 'string' ? parseAddress(options.listen) : options.listen;
-    this.#channels = Array.from({ length: options.channels }, (_, i) => new LateSource(`channel connection ${i + 1}`));
+    this.#incoming = new IncomingMigration({
+      listen: options.listen,
+      channels: options.channels,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      onFailure: (e) => this.#fail(e),
+    });
+    this.#incoming.on('connection', (c) => this.emit('connection', c));
     this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
   }
 
   /** The address we listen on (with the real port when 0 was asked). */
   get address(): Address {
-    const a = this.#server?.address();
-    return a && typeof a === 'object' ? { host: a.address, port: a.port } : this.#listen;
+    return this.#incoming.address;
   }
 
   /** A RAMBlock's memory (memory mode), once the migration is done. */
@@ -114,20 +111,21 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
   }
 
   progress(): TransferProgress {
-    const channels = this.#streams.slice(1).map((s, id) => ({ id, packets: 0, pages: 0, wireBytes: s.bytes }));
+    const inc = this.#incoming;
     return withRates({
       pages: this.#pages,
-      wireBytes: this.#streams.reduce((n, s) => n + s.bytes, 0),
-      mainBytes: this.#streams[0]?.bytes ?? 0,
-      channels,
+      wireBytes: inc.bytes,
+      mainBytes: inc.mainBytes,
+      channels: inc.channelBytes.map((wireBytes, id) => ({ id, packets: 0, pages: 0, wireBytes })),
       epochs: this.#epochs,
-      elapsedMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+      elapsedMs: inc.firstConnectionAt ? Date.now() - inc.firstConnectionAt : 0,
     });
   }
 
   /** Start the channel workers and listen. Resolves with the bound address. */
   async listen(): Promise<Address> {
-    if (this.#server) throw new MultifdError('ERR_MULTIFD_STATE', 'listen() twice');
+    if (this.#listening) throw new MultifdError('ERR_MULTIFD_STATE', 'listen() twice');
+    this.#listening = true;
     const o = this.#o;
     const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
     const registry = await loadCodecs(modules);
@@ -145,15 +143,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     this.#sink = o.out ? new FileSink(o.out) : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}) });
     this.#done = this.#run(registry);
     this.#done.catch(() => undefined);
-    this.#server = o.tls ? this.#tlsServer(o.tls) : net.createServer({ pauseOnConnect: true }, (s) => this.#accept(s));
-    this.#server.on('error', (e) => this.#fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));
-    await new Promise<void>((resolve, reject) => {
-      this.#server!.once('error', reject);
-      this.#server!.listen(this.#listen.port, this.#listen.host, () => resolve());
-    }).catch((e: unknown) => {
-      throw MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listen on ${formatAddress(this.#listen)}` });
-    });
-    return this.address;
+    return this.#incoming.listen();
   }
 
   /** Resolves when the migration is complete; rejects with the first error. */
@@ -168,85 +158,11 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     await this.#done?.catch(() => undefined);
   }
 
-  #tlsServer(t: TlsOptions): net.Server {
-    const server = tls.createServer(
-      {
-        ...(t.key ? { key: t.key } : {}),
-        ...(t.cert ? { cert: t.cert } : {}),
-        ...(t.ca ? { ca: t.ca } : {}),
-        requestCert: t.requestCert ?? false,
-        rejectUnauthorized: t.requestCert ?? false,
-        handshakeTimeout: this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-      },
-      (s) => {
-        const cn = s.getPeerCertificate()?.subject?.CN;
-        if (t.allowedClients && !t.allowedClients.includes(String(cn))) {
-          s.destroy();
-          this.#fail(new MultifdError('ERR_MULTIFD_CONNECTION', `client certificate ${JSON.stringify(cn)} is not allowed`, { stream: `${s.remoteAddress}:${s.remotePort}` }));
-          return;
-        }
-        s.pause();
-        this.#accept(s);
-      },
-    );
-    server.on('tlsClientError', (e, s) => {
-      s.destroy();
-      this.emit('connection', { kind: 'channel', peer: `refused ${s.remoteAddress ?? '?'}: ${e.message}` });
-    });
-    return server;
-  }
-
-  #accept(socket: net.Socket): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (this.#failure || this.#streams.length >= this.#o.channels + 1) {
-      socket.destroy();
-      if (!this.#failure) this.#fail(new MultifdError('ERR_MULTIFD_CHANNEL_ID', `connection from ${peer}: more than 1 main stream and ${this.#o.channels} channels`));
-      return;
-    }
-    const stream = new SocketBytes(socket, {
-      label: peer,
-      highWater: 4 << 20,
-      idleTimeoutMs: this.#o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
-    });
-    this.#streams.push(stream);
-    if (this.#streams.length === 1) {
-      this.#startedAt = Date.now();
-      const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
-      this.#arrivalTimer = setTimeout(() => {
-        const missing = this.#channels.filter((c) => !c.attached).length + (this.#main.attached ? 0 : 1);
-        if (missing > 0) this.#fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `${missing} of ${this.#o.channels + 1} connections missing ${ms} ms after the first one`));
-      }, ms);
-    }
-    const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
-    const timer = setTimeout(() => stream.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `nothing received for ${ms} ms after connecting`, { stream: peer })), ms);
-    stream
-      .firstChunk()
-      .then((first) => {
-        clearTimeout(timer);
-        const kind = detectStreamKind(first, peer);
-        this.emit('connection', { kind, peer });
-        if (kind === 'main') {
-          if (this.#main.attached) throw new MultifdError('ERR_MULTIFD_STREAM_KIND', 'a second main stream', { stream: peer });
-          this.#main.attach(this.#o.mainStreamFile ? tee(stream, this.#o.mainStreamFile) : stream);
-        } else {
-          const slot = this.#channels.find((c) => !c.attached);
-          if (!slot) throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `more than ${this.#o.channels} channels`, { stream: peer });
-          slot.attach(stream);
-        }
-      })
-      .catch((e: unknown) => {
-        clearTimeout(timer);
-        this.#fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: peer }));
-      });
-  }
-
   #fail(error: MultifdError): void {
     if (this.#failure) return;
     this.#failure = error;
     this.#abort.abort(error);
-    this.#main.fail(error);
-    for (const c of this.#channels) c.fail(error);
-    for (const s of this.#streams) s.destroy();
+    this.#incoming.fail(error);
   }
 
   async #run(registry: Awaited<ReturnType<typeof loadCodecs>>): Promise<ReceiveReport> {
@@ -270,8 +186,8 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     };
     try {
       const report = await assembleMigration({
-        main: { label: 'main stream', source: this.#main },
-        channels: this.#channels.map((c) => ({ label: c.label, source: c })),
+        main: { label: 'main stream', source: o.mainStreamFile ? tee(this.#incoming.main, o.mainStreamFile) : this.#incoming.main },
+        channels: this.#incoming.channels.map((c) => ({ label: c.label, source: c })),
         registry,
         ...(o.method !== undefined ? { method: o.method } : {}),
         sink: broadcasting,
@@ -300,8 +216,8 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
       return {
         ...report,
         ...(sink instanceof FileSink ? { files: Object.fromEntries([...sink.files()].map(([n, f]) => [n, path.join(sink.dir, f)])) } : {}),
-        elapsedMs: Date.now() - this.#startedAt,
-        wireBytes: this.#streams.reduce((n, s) => n + s.bytes, 0),
+        elapsedMs: Date.now() - this.#incoming.firstConnectionAt,
+        wireBytes: this.#incoming.bytes,
       };
     } catch (e) {
       const error = this.#failure ?? (MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
@@ -309,11 +225,8 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
       await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
       throw error;
     } finally {
-      clearTimeout(this.#arrivalTimer);
       // Closing tells the sender everything arrived (or that it failed).
-      for (const s of this.#streams) s.socket.end();
-      for (const s of this.#streams) s.destroy();
-      this.#server?.close();
+      this.#incoming.close();
     }
   }
 }

@@ -1,0 +1,174 @@
+/**
+ * The accepting side of a migration: listens, takes one main connection and
+ * N channel connections (told apart by their first four bytes, not their
+ * order), and hands each to a LateSource that an assembler already reads.
+ * It enforces the handshake timeout (everyone connected and talking soon
+ * after the first), refuses surplus connections, and on failure drops every
+ * connection at once so the peer stops too.
+ */
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { MultifdError, detectStreamKind } from '@multifd/core';
+import { formatAddress, parseAddress, type Address, type TlsOptions } from '../net.js';
+import { DEFAULTS } from '../options.js';
+import { LateSource } from './late-source.js';
+import { SocketBytes } from './socket-bytes.js';
+
+export interface IncomingOptions {
+  listen: Address | string;
+  channels: number;
+  tls?: TlsOptions;
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Called once with the first failure. */
+  onFailure: (error: MultifdError) => void;
+}
+
+export interface IncomingEvents {
+  connection: [{ kind: 'main' | 'channel'; peer: string }];
+}
+
+export class IncomingMigration extends EventEmitter<IncomingEvents> {
+  readonly main = new LateSource('main stream');
+  readonly channels: LateSource[];
+  /** Every accepted connection, in accept order. */
+  readonly streams: SocketBytes[] = [];
+  #mainStream: SocketBytes | undefined;
+  readonly #channelStreams: SocketBytes[] = [];
+  readonly #o: IncomingOptions;
+  readonly #listen: Address;
+  #server: net.Server | undefined;
+  #failed = false;
+  #arrival: NodeJS.Timeout | undefined;
+  /** When the first connection arrived (0 before). */
+  firstConnectionAt = 0;
+
+  constructor(options: IncomingOptions) {
+    super();
+    this.#o = options;
+    this.#listen = typeof options.listen === 'string' ? parseAddress(options.listen) : options.listen;
+    this.channels = Array.from({ length: options.channels }, (_, i) => new LateSource(`channel connection ${i + 1}`));
+  }
+
+  get address(): Address {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : this.#listen;
+  }
+
+  /** Bytes received on every connection. */
+  get bytes(): number {
+    return this.streams.reduce((n, s) => n + s.bytes, 0);
+  }
+
+  get mainBytes(): number {
+    return this.#mainStream?.bytes ?? 0;
+  }
+
+  /** Bytes per channel, in the order the channels connected. */
+  get channelBytes(): number[] {
+    return this.#channelStreams.map((s) => s.bytes);
+  }
+
+  async listen(): Promise<Address> {
+    const server = this.#o.tls ? this.#tlsServer(this.#o.tls) : net.createServer({ pauseOnConnect: true }, (s) => this.#accept(s));
+    this.#server = server;
+    server.on('error', (e) => this.fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#listen.port, this.#listen.host, () => resolve());
+    }).catch((e: unknown) => {
+      throw MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listen on ${formatAddress(this.#listen)}` });
+    });
+    return this.address;
+  }
+
+  /** Drop everything (first failure wins). */
+  fail(error: MultifdError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.main.fail(error);
+    for (const c of this.channels) c.fail(error);
+    this.close();
+    this.#o.onFailure(error);
+  }
+
+  /** Close the listener and every connection (after an end, so a clean finish reads as one). */
+  close(): void {
+    clearTimeout(this.#arrival);
+    for (const s of this.streams) s.socket.end();
+    for (const s of this.streams) s.destroy();
+    this.#server?.close();
+  }
+
+  #tlsServer(t: TlsOptions): net.Server {
+    const server = tls.createServer(
+      {
+        ...(t.key ? { key: t.key } : {}),
+        ...(t.cert ? { cert: t.cert } : {}),
+        ...(t.ca ? { ca: t.ca } : {}),
+        requestCert: t.requestCert ?? false,
+        rejectUnauthorized: t.requestCert ?? false,
+        handshakeTimeout: this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+      },
+      (s) => {
+        const cn = s.getPeerCertificate()?.subject?.CN;
+        if (t.allowedClients && !t.allowedClients.includes(String(cn))) {
+          s.destroy();
+          this.fail(new MultifdError('ERR_MULTIFD_CONNECTION', `client certificate ${JSON.stringify(cn)} is not allowed`, { stream: `${s.remoteAddress}:${s.remotePort}` }));
+          return;
+        }
+        s.pause();
+        this.#accept(s);
+      },
+    );
+    // A peer that fails the TLS handshake (no or a bad client certificate) is refused; the transfer waits for valid ones.
+    server.on('tlsClientError', (_e, s) => s.destroy());
+    return server;
+  }
+
+  #accept(socket: net.Socket): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.#failed || this.streams.length >= this.#o.channels + 1) {
+      socket.destroy();
+      this.fail(new MultifdError('ERR_MULTIFD_CHANNEL_ID', `connection from ${peer}: more than 1 main stream and ${this.#o.channels} channels`));
+      return;
+    }
+    const stream = new SocketBytes(socket, {
+      label: peer,
+      highWater: 4 << 20,
+      idleTimeoutMs: this.#o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    });
+    this.streams.push(stream);
+    const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    if (this.streams.length === 1) {
+      this.firstConnectionAt = Date.now();
+      this.#arrival = setTimeout(() => {
+        const missing = this.channels.filter((c) => !c.attached).length + (this.main.attached ? 0 : 1);
+        if (missing > 0) this.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `${missing} of ${this.#o.channels + 1} connections missing ${ms} ms after the first one`));
+      }, ms);
+    }
+    const timer = setTimeout(() => stream.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `nothing received for ${ms} ms after connecting`, { stream: peer })), ms);
+    stream
+      .firstChunk()
+      .then((first) => {
+        clearTimeout(timer);
+        const kind = detectStreamKind(first, peer);
+        this.emit('connection', { kind, peer });
+        if (kind === 'main') {
+          if (this.main.attached) throw new MultifdError('ERR_MULTIFD_STREAM_KIND', 'a second main stream', { stream: peer });
+          this.#mainStream = stream;
+          this.main.attach(stream);
+        } else {
+          const slot = this.channels.find((c) => !c.attached);
+          if (!slot) throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `more than ${this.#o.channels} channels`, { stream: peer });
+          this.#channelStreams.push(stream);
+          slot.attach(stream);
+        }
+      })
+      .catch((e: unknown) => {
+        clearTimeout(timer);
+        this.fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: peer }));
+      });
+  }
+}
