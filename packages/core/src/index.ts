@@ -38,3 +38,4 @@ export * from './pages/prng.js';
 export * from './pages/patterns.js';
 export * from './sender/planner.js';
 export * from './sender/offline-writer.js';
+export * from './assembler/packet-applier.js';

@@ -18,3 +18,5 @@ export * from './receiver/late-source.js';
 export * from './receiver/worker-applier.js';
 export * from './receiver/receiver.js';
 export * from './receiver/incoming.js';
+export * from './staging.js';
+export * from './relay/relay.js';

@@ -56,7 +56,9 @@ export interface AssembleOptions {
    * stream goes on to the next epoch (a proxy sends its own SYNCs here).
    */
   onSyncPoint?: (epoch: number) => MaybePromise<void>;
-  /** Called after every packet and main-stream item, for progress displays. */
+  /** Called with each channel's initial packet once it passed the checks (a relay learns the VM uuid here). */
+  onInitialPacket?: (packet: InitialPacket) => void;
+  /** Called after every packet and main-stream item (a run of zero records counts as one), for progress displays. */
   onProgress?: (progress: Readonly<AssembleProgress>) => void;
   signal?: AbortSignal;
 }
@@ -273,6 +275,7 @@ class Assembler {
     });
     this.#ids.add(packet.id);
     ctx.report.id = packet.id;
+    this.#o.onInitialPacket?.(packet);
   }
 
   async #onPacket(ctx: ChannelCtx, frame: Extract<ChannelFrame, { kind: 'packet' }>): Promise<void> {
@@ -315,7 +318,7 @@ class Assembler {
     const block = this.#block(h.ramblock);
     for (const off of h.offsets) this.#checkOffset(block, off);
     if (h.normalPages > 0) {
-      ctx.applier ??= (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
+      ctx.applier ??= this.#newApplier(ctx);
       const offsets = h.offsets.slice(0, h.normalPages);
       const applied = Promise.resolve(
         ctx.applier.apply({ channel: ctx.report.id, packet: frame.index, codec: this.#method!, block, header: h, offsets, payload: frame.payload }),
@@ -334,9 +337,20 @@ class Assembler {
     }
     if (h.zeroPages > 0) {
       const zeros = h.offsets.slice(h.normalPages);
-      await this.#fillZero(block, zeros);
+      ctx.applier ??= this.#newApplier(ctx);
+      if (ctx.applier.applyZero) {
+        await this.#settle(ctx, 0); // keep the applier's packets in order
+        await ctx.applier.applyZero({ channel: ctx.report.id, packet: frame.index, block, offsets: zeros });
+        this.#mark(block, zeros, false);
+      } else {
+        await this.#fillZero(block, zeros);
+      }
       ctx.report.zeroPages += h.zeroPages;
     }
+  }
+
+  #newApplier(ctx: ChannelCtx): PacketApplier {
+    return (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
   }
 
   /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */
@@ -390,8 +404,20 @@ class Assembler {
         this.#progress.bytes += chunk.length;
         const buf = pending ? concat(pending, chunk) : chunk;
         const { items, consumed } = parser.parse(buf);
-        pending = consumed < buf.length ? buf.slice(consumed) : undefined;
-        for (const item of items) await this.#onMainItem(item, parser);
+        // A copy (not slice(), a view on a Buffer): the reader may reuse the chunk's memory.
+        pending = consumed < buf.length ? new Uint8Array(buf.subarray(consumed)) : undefined;
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          if (item.kind !== 'zero') {
+            await this.#onMainItem(item, parser);
+            continue;
+          }
+          // Zero records come in long runs (most of an idle guest): one fill and one mark per run.
+          let end = i + 1;
+          while (end < items.length && sameZeroRun(items[end]!, item)) end++;
+          await this.#onZeroRun(items, i, end);
+          i = end - 1;
+        }
       }
       parser.finish(pending?.length ?? 0);
     } catch (e) {
@@ -399,6 +425,16 @@ class Assembler {
     } finally {
       if (!main.ramComplete) this.#barrier.mainDone();
     }
+  }
+
+  /** items[start, end): zero records of one block with one fill value (a sync point never falls inside). */
+  async #onZeroRun(items: readonly MainItem[], start: number, end: number): Promise<void> {
+    const first = items[start] as Extract<MainItem, { kind: 'zero' }>;
+    const offsets = new Array<number>(end - start);
+    for (let i = start; i < end; i++) offsets[i - start] = (items[i] as Extract<MainItem, { kind: 'zero' }>).offset;
+    await this.#fillZero(this.#table!.get(first.block), offsets, first.fill);
+    this.#main!.zeroRecords += offsets.length;
+    this.#tick();
   }
 
   async #onMainItem(item: MainItem, parser: MainStreamParser): Promise<void> {
@@ -447,6 +483,10 @@ class Assembler {
     }
     this.#tick();
   }
+}
+
+function sameZeroRun(item: MainItem, first: Extract<MainItem, { kind: 'zero' }>): boolean {
+  return item.kind === 'zero' && item.block === first.block && item.fill === first.fill;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -25,6 +25,12 @@ export interface ApplyJob {
 export interface PacketApplier {
   /** Decode the job's pages into place; resolves once they are written. */
   apply(job: ApplyJob): MaybePromise<void>;
+  /**
+   * All-zero pages a packet lists (QEMU 10.0). When present, the applier
+   * takes them (a relay forwards them); otherwise the assembler writes zeros
+   * into the sink where older data may be.
+   */
+  applyZero?(job: { channel: number; packet: number; block: RAMBlockInfo; offsets: number[] }): MaybePromise<void>;
   /** The channel is done (or failed): free its codec state. Safe to call twice. */
   close(): MaybePromise<void>;
 }

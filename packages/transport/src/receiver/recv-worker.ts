@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileSink, MemorySink, MultifdError, type AnyMultiFDMethods, type CodecRegistry, type PageSink } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
+import { slotViews } from '../staging.js';
 import { unknownMessage, type RecvJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
 
@@ -22,6 +23,7 @@ const post = (msg: WorkerReply) => port.postMessage(msg);
 const key = `ch${data.channel}`;
 
 let registry: CodecRegistry | undefined;
+let staging: Uint8Array | undefined;
 let sink: PageSink | undefined;
 let codec: AnyMultiFDMethods | undefined;
 let state: unknown;
@@ -42,7 +44,9 @@ async function handle(job: RecvJob): Promise<boolean> {
   switch (job.code) {
     case 'BLOCKS': {
       const t = job.target;
-      if (t.kind === 'memory') {
+      if (t.kind === 'staging') {
+        staging = t.memory;
+      } else if (t.kind === 'memory') {
         sink = new MemorySink({ blocks: new Map(t.blocks.map((b) => [b.name, b.memory])) });
       } else {
         const files = new FileSink(t.dir, { create: false, files: new Map(t.blocks.map((b) => [b.name, b.file])) });
@@ -53,7 +57,7 @@ async function handle(job: RecvJob): Promise<boolean> {
     }
     case 'PACKET': {
       lastPacket = job.packet;
-      if (!sink) throw new MultifdError('ERR_MULTIFD_STATE', 'a packet before the RAMBlock list');
+      if (!sink && !staging) throw new MultifdError('ERR_MULTIFD_STATE', 'a packet before the RAMBlock list');
       if (!codec) {
         codec = registry!.get(job.method);
         state = await codec.recvSetup({ id: data.channel, ...(data.codecOptions ? { options: data.codecOptions } : {}) });
@@ -61,9 +65,9 @@ async function handle(job: RecvJob): Promise<boolean> {
         throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `method ${job.method} after ${codec.value}`);
       }
       const block = { name: job.block, usedLength: job.usedLength };
-      const pages = sink.pageViews(key, block, job.offsets);
+      const pages = job.slot !== undefined && staging ? slotViews(staging, job.slot, job.normalPages) : sink!.pageViews(key, block, job.offsets);
       await codec.recvPages(state, { flags: job.flags, normalPages: job.normalPages, nextPacketSize: job.nextPacketSize, payload: job.payload, pages });
-      await sink.commitPages(key, block, job.offsets);
+      if (job.slot === undefined) await sink!.commitPages(key, block, job.offsets);
       post({ code: 'DONE', seq: job.seq, wireBytes: job.payload.length, pages: job.normalPages });
       return true;
     }

@@ -55,16 +55,26 @@ export class SendChannelPool {
 
   /** Queue a packet of `offsets` of block number `block` on the least busy channel. */
   async packet(block: number, offsets: number[], extra: { zeroOffsets?: number[] } = {}): Promise<void> {
+    const i = await this.#freeChannel();
+    this.#track(i, this.#workers[i]!.run({ code: 'PACKET', seq: 0, num: this.#num++, block, offsets, ...extra }));
+  }
+
+  /** The least busy channel, once it has room in its window. */
+  async #freeChannel(): Promise<number> {
     for (;;) {
       if (this.#failure) throw this.#failure;
       let best = 0;
       for (let i = 1; i < this.#workers.length; i++) if (this.#inflight[i]!.size < this.#inflight[best]!.size) best = i;
-      if (this.#inflight[best]!.size < this.#window) {
-        this.#track(best, this.#workers[best]!.run({ code: 'PACKET', seq: 0, num: this.#num++, block, offsets, ...extra }));
-        return;
-      }
-      await Promise.race(this.#inflight.flatMap((s) => [...s]));
+      if (this.#inflight[best]!.size < this.#window) return best;
+      await Promise.race(this.#inflight.flatMap((s) => [...s])).catch(() => undefined);
     }
+  }
+
+  /** Queue a packet of pages held in staging slot `slot` (a relay); resolves once queued, `sent` once written. */
+  async pagesFromSlot(block: string, offsets: number[], slot: number, zeroOffsets?: number[]): Promise<{ sent: Promise<unknown> }> {
+    const i = await this.#freeChannel();
+    const sent = this.#track(i, this.#workers[i]!.run({ code: 'PAGES', seq: 0, num: this.#num++, block, offsets, slot, ...(zeroOffsets ? { zeroOffsets } : {}) }));
+    return { sent };
   }
 
   /** Send a SYNC on every channel after its queued packets; resolves when all are sent. */

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
+import { slotViews } from '../staging.js';
 import { connect, endSocket, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
@@ -24,6 +25,8 @@ export interface SendWorkerData {
   codecOptions?: Record<string, unknown>;
   uuid: Uint8Array;
   blocks: { name: string; memory: Uint8Array }[];
+  /** A relay's staging memory: slots of 128 pages that PAGES jobs read from. */
+  staging?: Uint8Array;
 }
 
 const data = workerData as SendWorkerData;
@@ -53,6 +56,16 @@ async function handle(job: SendJob): Promise<boolean> {
       const block = data.blocks[job.block]!;
       const p = await enc.packet(block.name, job.offsets, pageViews(block.memory, job.offsets), {
         ...(job.sync ? { sync: true } : {}),
+        ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
+        num: job.num,
+      });
+      await writeChunks(sock, [p.header, ...p.payload]);
+      packets++;
+      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
+      return true;
+    }
+    case 'PAGES': {
+      const p = await enc.packet(job.block, job.offsets, slotViews(data.staging!, job.slot, job.offsets.length), {
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
       });

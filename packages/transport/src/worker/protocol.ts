@@ -14,6 +14,8 @@ export type Seq = number;
 
 export type SendJob =
   | { code: 'PACKET'; seq: Seq; num: bigint; block: number; offsets: number[]; zeroOffsets?: number[]; sync?: boolean }
+  /** Pages a relay decoded into staging slot `slot` (see SendWorkerData.staging), sent as block `block` at `offsets`. */
+  | { code: 'PAGES'; seq: Seq; num: bigint; block: string; offsets: number[]; slot: number; zeroOffsets?: number[] }
   | { code: 'SYNC'; seq: Seq; num: bigint }
   | { code: 'CLOSE' }
   | { code: 'ABORT' };
@@ -21,6 +23,8 @@ export type SendJob =
 /** Where a receiving worker writes pages: shared memory, or files it opens itself. */
 export type RecvTarget =
   | { kind: 'memory'; blocks: { name: string; memory: Uint8Array }[] }
+  /** A relay: pages are decoded into slots of 128 pages of shared staging memory (PACKET's `slot`). */
+  | { kind: 'staging'; memory: Uint8Array }
   | { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] };
 
 export type RecvJob =
@@ -39,6 +43,8 @@ export type RecvJob =
       normalPages: number;
       nextPacketSize: number;
       payload: Uint8Array;
+      /** Staging slot to decode into (relay target). */
+      slot?: number;
     }
   | { code: 'CLOSE' }
   | { code: 'ABORT' };

@@ -1,0 +1,284 @@
+/**
+ * Re-encodes a migration on its way to a destination: the main stream is
+ * forwarded byte for byte, and the multifd pages are decoded (one worker per
+ * incoming channel) and encoded again with another codec and channel count
+ * (one worker per outgoing channel), epoch by epoch: at each sync point of
+ * the incoming migration, every outgoing channel gets its SYNC after the
+ * epoch's pages, so the destination's syncs stay in step with the EOS
+ * records it reads from the forwarded main stream. `proxy` feeds it sockets,
+ * `replay` feeds it captured files.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import {
+  MultifdError,
+  NIL_UUID,
+  assembleMigration,
+  resolveLevel,
+  type ApplyJob,
+  type AssembleReport,
+  type PacketApplier,
+  type PageSink,
+  type StreamInput,
+} from '@multifd/core';
+import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
+import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { DEFAULTS } from '../options.js';
+import { throttle, withRates, type TransferProgress } from '../progress.js';
+import { owned } from '../receiver/worker-applier.js';
+import type { RecvWorkerData } from '../receiver/recv-worker.js';
+import { SendChannelPool } from '../sender/channel-pool.js';
+import { StagingArea } from '../staging.js';
+import type { RecvJob } from '../worker/protocol.js';
+import { WorkerHandle } from '../worker/worker-handle.js';
+
+export interface RelayOptions {
+  /** The destination (a QEMU started with -incoming defer, or `multifd receive`). */
+  to: Address | string;
+  /** Outgoing channels (must equal the destination's multifd-channels). */
+  channels: number;
+  /** Outgoing method (must equal the destination's multifd-compression). */
+  method: string | number;
+  level?: number;
+  /** Expected incoming method; default: from the packets. */
+  inMethod?: string | number;
+  codecOptions?: Record<string, unknown>;
+  codecModules?: readonly string[];
+  /** uuid for the outgoing channels; default: the one the incoming channels carry. */
+  uuid?: Uint8Array;
+  tls?: TlsOptions;
+  window?: number;
+  connectTimeoutMs?: number;
+  /** How long to wait for the destination to close the main connection at the end. */
+  closeTimeoutMs?: number;
+  progressIntervalMs?: number;
+}
+
+export interface RelayInputs {
+  main: StreamInput;
+  channels: readonly StreamInput[];
+}
+
+export interface RelayReport {
+  /** What came in (as decode reports it). */
+  input: AssembleReport;
+  /** What went out. */
+  output: TransferProgress;
+}
+
+export interface RelayEvents {
+  progress: [TransferProgress];
+}
+
+/** A sink that is never written: the relay's applier takes every page. */
+const NO_SINK: PageSink = {
+  setBlocks() {},
+  pageViews() {
+    throw new MultifdError('ERR_MULTIFD_STATE', 'relay: pages go to the outgoing channels, not to a sink');
+  },
+  commitPages() {},
+  fillPages() {},
+  close() {},
+};
+
+export class MigrationRelay extends EventEmitter<RelayEvents> {
+  readonly #o: RelayOptions;
+  readonly #address: Address;
+  #outMain: Socket | undefined;
+  #mainBytes = 0;
+  #pool: SendChannelPool | undefined;
+  #inWorkers: WorkerHandle<RecvJob>[] = [];
+  #failure: MultifdError | undefined;
+  readonly #abort = new AbortController();
+  #startedAt = 0;
+  #pages = 0;
+  #epochs = 0;
+  readonly #progress: ReturnType<typeof throttle>;
+
+  constructor(options: RelayOptions) {
+    super();
+    this.#o = options;
+    this.#address = typeof options.to === 'string' ? parseAddress(options.to) : options.to;
+    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
+    }
+    this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
+  }
+
+  progress(): TransferProgress {
+    const channels = this.#pool?.stats.map((s) => ({ ...s })) ?? [];
+    return withRates({
+      pages: this.#pages,
+      wireBytes: this.#mainBytes + channels.reduce((n, c) => n + c.wireBytes, 0) + channels.length * 64,
+      mainBytes: this.#mainBytes,
+      channels,
+      epochs: this.#epochs,
+      elapsedMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+    });
+  }
+
+  /** Stop: drop the outgoing connections and the workers. */
+  abort(reason?: unknown): void {
+    if (this.#failure) return;
+    this.#failure = MultifdError.is(reason) ? reason : MultifdError.wrap(reason ?? 'aborted', 'ERR_MULTIFD_CANCELLED');
+    this.#abort.abort(this.#failure);
+    this.#outMain?.destroy();
+    void this.#pool?.terminate(this.#failure);
+    for (const w of this.#inWorkers) void w.terminate(this.#failure).catch(() => undefined);
+  }
+
+  async run(inputs: RelayInputs): Promise<RelayReport> {
+    const o = this.#o;
+    this.#startedAt = Date.now();
+    const window = o.window ?? DEFAULTS.window;
+    try {
+      const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
+      const registry = await loadCodecs(modules);
+      const outCodec = registry.lookup(o.method);
+      resolveLevel(outCodec, o.level);
+      const staging = new StagingArea(Math.max(8, (inputs.channels.length + o.channels) * window));
+      const file = new URL('../receiver/recv-worker.js', import.meta.url);
+      this.#inWorkers = inputs.channels.map(
+        (_, channel) =>
+          new WorkerHandle<RecvJob>(file, { channel, codecModules: modules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) } satisfies RecvWorkerData, {
+            channel,
+            readyTimeout: DEFAULTS.connectTimeoutMs,
+            onFailure: (e) => this.abort(e),
+          }),
+      );
+      await Promise.all(this.#inWorkers.map((w) => w.ready()));
+      await Promise.all(this.#inWorkers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target: { kind: 'staging', memory: staging.memory } })));
+
+      // The destination takes its first connection as the main stream: connect it before any channel.
+      const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+      const outMain = await connect(this.#address, { timeoutMs, label: 'outgoing main stream', ...(o.tls ? { tls: o.tls } : {}) });
+      this.#outMain = outMain;
+      outMain.on('error', (e) => this.abort(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: 'outgoing main stream' })));
+      outMain.on('data', () => undefined);
+      const peerClosed = new Promise<void>((resolve) => outMain.once('close', () => resolve()));
+
+      // Outgoing channels need the VM uuid, which the first incoming initial packet tells.
+      let uuidKnown!: (uuid: Uint8Array) => void;
+      const uuid = new Promise<Uint8Array>((resolve) => (uuidKnown = resolve));
+      if (o.uuid) uuidKnown(o.uuid);
+      const outReady = uuid.then(async (u) => {
+        const pool = new SendChannelPool(
+          {
+            address: this.#address,
+            ...(o.tls ? { tls: o.tls } : {}),
+            connectTimeoutMs: timeoutMs,
+            codecModules: modules,
+            method: outCodec.value,
+            ...(o.level !== undefined ? { level: o.level } : {}),
+            ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
+            uuid: u,
+            blocks: [],
+            staging: staging.memory,
+          },
+          o.channels,
+          { window, readyTimeoutMs: timeoutMs + 5_000, onFailure: (e) => this.abort(e), onStats: () => this.#progress.tick() },
+        );
+        this.#pool = pool;
+        if (this.#failure) await pool.terminate(this.#failure);
+        await pool.ready();
+        return pool;
+      });
+      outReady.catch(() => undefined);
+
+      const applier = (slot: { slot: number }): PacketApplier => ({
+        apply: async (job: ApplyJob) => {
+          const s = await staging.acquire();
+          try {
+            const h = job.header;
+            const payload = owned(job.payload);
+            await this.#inWorkers[slot.slot]!.run(
+              {
+                code: 'PACKET',
+                seq: 0,
+                packet: job.packet,
+                method: job.codec.value,
+                block: job.block.name,
+                usedLength: job.block.usedLength,
+                offsets: job.offsets,
+                flags: h.flags,
+                normalPages: h.normalPages,
+                nextPacketSize: h.nextPacketSize,
+                payload,
+                slot: s,
+              },
+              [payload.buffer as ArrayBuffer],
+            );
+            const pool = await outReady;
+            const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s);
+            void sent.finally(() => staging.release(s)).catch(() => undefined);
+          } catch (e) {
+            staging.release(s);
+            throw e;
+          }
+        },
+        applyZero: async (job) => {
+          const pool = await outReady;
+          await pool.pagesFromSlot(job.block.name, [], 0, job.offsets);
+        },
+        close() {},
+      });
+
+      const input = await assembleMigration({
+        main: { label: inputs.main.label, source: this.#forward(inputs.main.source, outMain) },
+        channels: inputs.channels,
+        registry,
+        ...(o.inMethod !== undefined ? { method: o.inMethod } : {}),
+        sink: NO_SINK,
+        applier,
+        window,
+        signal: this.#abort.signal,
+        onInitialPacket: (p) => uuidKnown(p.uuid),
+        onSyncPoint: async () => {
+          await (await outReady).sync();
+          this.#epochs++;
+        },
+        onProgress: (p) => {
+          this.#pages = p.pages;
+          this.#progress.tick();
+        },
+      });
+      if (this.#failure) throw this.#failure;
+      if (!o.uuid && input.channels.length === 0) uuidKnown(NIL_UUID);
+      const pool = await outReady;
+      await pool.close();
+      await endSocket(outMain);
+      await this.#waitClose(peerClosed);
+      for (const w of this.#inWorkers) await w.close();
+      this.#progress.flush();
+      return { input, output: this.progress() };
+    } catch (e) {
+      const error = this.#failure ?? (MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
+      this.abort(error);
+      throw error;
+    }
+  }
+
+  /** Pass the incoming main stream through while writing it to the destination. */
+  async *#forward(source: AsyncIterable<Uint8Array>, out: Socket): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      await writeChunks(out, [chunk]);
+      this.#mainBytes += chunk.length;
+      yield chunk;
+    }
+  }
+
+  async #waitClose(closed: Promise<void>): Promise<void> {
+    const ms = this.#o.closeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        closed,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new MultifdError('ERR_MULTIFD_TIMEOUT', `the destination did not close the main connection within ${ms} ms`)), ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
