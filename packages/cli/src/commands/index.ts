@@ -6,8 +6,10 @@ import type { Command } from '../command.js';
 import { decodeCommand } from './decode.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
+import { proxyCommand } from './proxy.js';
+import { replayCommand } from './replay.js';
 
-export const COMMANDS: readonly Command[] = [decodeCommand, receiveCommand, sendCommand];
+export const COMMANDS: readonly Command[] = [decodeCommand, receiveCommand, sendCommand, proxyCommand, replayCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -1,0 +1,68 @@
+/**
+ * `multifd proxy --listen HOST:PORT --to HOST:PORT --channels N [--out-channels M]
+ * [--out-method X] [--out-level L]`: sit between a QEMU source and a QEMU
+ * destination, forward the main stream as it is and re-encode the multifd
+ * pages with another channel count and codec (e.g. nocomp on the local hops,
+ * zstd across the slow link).
+ */
+import { MultifdError } from '@multifd/core';
+import { IncomingMigration, MigrationRelay } from '@multifd/transport';
+import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { defineCommand } from '../command.js';
+import { createTransferBar } from '../transfer-progress.js';
+import { relayOptionTable, relayOptions, relaySummary } from './relay-options.js';
+
+export const proxyCommand = defineCommand({
+  name: 'proxy',
+  summary: 'relay a live migration from a QEMU source to a destination, re-encoding the channels',
+  usage: '--listen HOST:PORT --to HOST:PORT --channels N [--out-channels M] [--out-method X] [--out-level L] [--json]',
+  description: `
+Accepts the source's main connection and N channels (the source's
+multifd-channels), connects to the destination (main first), forwards the
+main stream byte for byte and re-encodes the pages onto M channels with
+method X (default: the same count, and the incoming method). Each epoch's
+pages precede that epoch's SYNC on every outgoing channel, so the
+destination's syncs stay in step with the main stream. Any error on either
+side drops every connection on both sides.`,
+  options: {
+    listen: { type: 'string', short: 'l', valueName: 'HOST:PORT', description: 'where the source connects (port 0: any; printed on stderr)' },
+    channels: { type: 'string', short: 'c', valueName: 'N', description: "incoming channels (the source's multifd-channels)" },
+    'in-method': { type: 'string', valueName: 'M', description: 'expect this incoming method (default: from the packets)' },
+    ...relayOptionTable('out-'),
+  },
+
+  async run({ values, positionals }, io) {
+    if (positionals.length > 0) throw usageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])}`);
+    const listen = requiredOption(values, 'listen', 'proxy');
+    const inChannels = integerOption(values, 'channels', { min: 1, max: 255 });
+    if (inChannels === undefined) throw usageError("proxy: --channels is required (see 'multifd proxy --help')");
+    const inMethod = stringOption(values, 'in-method');
+    const options = relayOptions(values, 'proxy', 'out-', { channels: inChannels, ...(inMethod ? { method: inMethod } : {}) });
+    if (stringOption(values, 'out-method') === undefined && inMethod === undefined) {
+      throw usageError('proxy: give --out-method (or --in-method, reused for the outgoing side)');
+    }
+    const relay = new MigrationRelay({ ...options, ...(inMethod ? { inMethod } : {}) });
+    const incoming = new IncomingMigration({ listen, channels: inChannels, onFailure: (e) => relay.abort(e) });
+    const bar = createTransferBar(io.stderr, 'proxy');
+    relay.on('progress', (p) => bar.update(p));
+    const onAbort = () => incoming.fail(MultifdError.wrap(io.signal?.reason ?? 'interrupted', 'ERR_MULTIFD_CANCELLED'));
+    io.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const address = await incoming.listen();
+      io.stderr.write(`multifd: listening on ${address.host}:${address.port}\n`);
+      const report = await relay
+        .run({ main: { label: 'main stream', source: incoming.main }, channels: incoming.channels.map((c) => ({ label: c.label, source: c })) })
+        .catch((e: unknown) => {
+          incoming.fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
+          throw e;
+        });
+      bar.done();
+      io.stdout.write(relaySummary('proxied', report, String(values['out-method'] ?? inMethod), booleanOption(values, 'json')));
+      return 0;
+    } finally {
+      bar.done();
+      io.signal?.removeEventListener('abort', onAbort);
+      incoming.close();
+    }
+  },
+});
