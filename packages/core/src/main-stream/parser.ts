@@ -147,8 +147,10 @@ export class MainStreamParser {
       this.#offset += buf.length;
       return { items, consumed: buf.length };
     }
+    // One cursor for the whole buffer: a main stream is mostly 9-byte zero records.
+    const c = new Cursor(buf, pos);
     for (;;) {
-      const c = new Cursor(buf, pos);
+      c.pos = pos;
       let item: MainItem | undefined;
       try {
         item = this.#step(c);
@@ -302,7 +304,8 @@ export class MainStreamParser {
   }
 
   #record(c: Cursor, at: number): MainItem | undefined {
-    const [high, low] = c.u64parts();
+    const high = c.u32();
+    const low = c.u32();
     const flags = low & RAM_FLAGS_MASK;
     const addr = u64(high, low - flags);
     switch (flags & ~RAM_FLAG.CONTINUE) {
