@@ -49,6 +49,21 @@ export async function recvInPlaceOf(
   }
 }
 
+/** recvInPlaceOf for each named payload: its outcome, with " and wrote outside the pages" when it did. */
+export async function outcomesInPlaceOf(
+  methods: AnyMultiFDMethods,
+  sent: readonly SentPacket[],
+  k: number,
+  payloads: Readonly<Record<string, Uint8Array>>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, payload] of Object.entries(payloads)) {
+    const { outcome, damage } = await recvInPlaceOf(methods, sent, k, payload);
+    out[name] = damage >= 0 ? `${outcome} and wrote outside the pages` : outcome;
+  }
+  return out;
+}
+
 /** Variants that were not refused properly (or, with `mayDecode`, that threw something else or wrote outside). */
 async function failures(methods: AnyMultiFDMethods, before: readonly SentPacket[], variants: readonly Variant[], mayDecode = false): Promise<string[]> {
   const out: string[] = [];

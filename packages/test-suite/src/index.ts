@@ -25,7 +25,7 @@ import type { ConformanceOptions, ResolvedOptions, TestApi } from './types.js';
 
 export type { CodecCapabilities, ConformanceOptions, TestApi, TestFunction } from './types.js';
 export { qemuCaptureConformance, type CaptureOptions } from './capture.js';
-export { PAYLOAD_ERROR_CODES, recvInPlaceOf } from './hostile.js';
+export { PAYLOAD_ERROR_CODES, outcomesInPlaceOf, recvInPlaceOf } from './hostile.js';
 export {
   BLOCK,
   ChannelReceiver,
@@ -51,10 +51,21 @@ function resolve(methods: AnyMultiFDMethods, options: ConformanceOptions): Resol
   };
 }
 
+/** `methods` with `options` put into the ChannelContext of every setup. */
+function withCodecOptions(methods: AnyMultiFDMethods, options: Readonly<Record<string, unknown>>): AnyMultiFDMethods {
+  return {
+    ...methods,
+    sendSetup: (channel) => methods.sendSetup({ ...channel, options: { ...options, ...channel.options } }),
+    recvSetup: (channel) => methods.recvSetup({ ...channel, options: { ...options, ...channel.options } }),
+  };
+}
+
 /** Register the whole conformance suite for `methods` with the runner's `describe`/`it`/`expect`. */
-export function codecConformance(methods: AnyMultiFDMethods, api: TestApi, options: ConformanceOptions = {}): void {
+export function codecConformance(codec: AnyMultiFDMethods, api: TestApi, options: ConformanceOptions = {}): void {
+  const methods = options.codecOptions ? withCodecOptions(codec, options.codecOptions) : codec;
   const opts = resolve(methods, options);
-  api.describe(`@multifd/test-suite: ${methods.name} (method ${methods.value})`, () => {
+  const variant = options.codecOptions ? ` ${JSON.stringify(options.codecOptions)}` : '';
+  api.describe(`@multifd/test-suite: ${methods.name} (method ${methods.value})${variant}`, () => {
     roundTripTests(methods, api, opts);
     levelTests(methods, api, opts);
     hostileTests(methods, api, opts);

@@ -40,6 +40,12 @@ export interface ConformanceOptions {
   register?: (registry: CodecRegistry) => void;
   /** Seed of the page contents (default: the codec's name). */
   seed?: string;
+  /**
+   * Codec options (ChannelContext.options, e.g. `{ backend: 'node' }`) for
+   * every sendSetup and recvSetup the suite makes itself. The migration test
+   * receives through core's assembler, which passes none.
+   */
+  codecOptions?: Readonly<Record<string, unknown>>;
 }
 
 /** Options with every default filled in. */
