@@ -21,6 +21,8 @@ import type { DeflateStream, InflateStream } from './pako-backend.js';
 const { Z_NO_FLUSH, Z_SYNC_FLUSH } = zlib.constants;
 /** Every sync-flushed payload ends with an empty stored block. */
 const SYNC_MARKER = [0x00, 0x00, 0xff, 0xff] as const;
+/** A non-final stored block of no bytes: header bits (and padding), LEN 0, NLEN 0xffff. */
+const EMPTY_STORED_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
 
 interface EngineHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
@@ -116,6 +118,15 @@ export function nodeInflate(): InflateStream {
       const [availOut, left] = z.step(Z_SYNC_FLUSH, payload, inOff, availIn, probe, 0, 1);
       if (availOut === 0) throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to more than ${pages.length * PAGE_SIZE} bytes`);
       if (left > 0) throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: ${left} payload bytes left after the packet's pages`);
+      // The payload must leave inflate between two blocks, or the next packet
+      // breaks (e.g. after a second 00 00 ff ff, inflate sits inside a stored
+      // block's header). node:zlib does not report where inflate stopped (zlib's
+      // data_type, which the pako backend checks), so feed it an empty stored
+      // block: a no-op exactly between blocks, an error or output anywhere else.
+      const [outAfter, inAfter] = z.step(Z_SYNC_FLUSH, EMPTY_STORED_BLOCK, 0, EMPTY_STORED_BLOCK.length, probe, 0, 1);
+      if (outAfter === 0 || inAfter > 0) {
+        throw new MultifdError('ERR_MULTIFD_CORRUPT_PAYLOAD', 'zlib: payload does not end at a sync-flush boundary (bytes missing or extra)');
+      }
     },
     end() {
       z.close();
