@@ -249,7 +249,9 @@ class Assembler {
 
   async #channelLoop(ctx: ChannelCtx): Promise<void> {
     const label = ctx.input.label;
-    const framer = new ChannelFramer({ payloadLength: (h) => this.#payloadLength(h), stream: label });
+    // With one packet in flight, each chunk's frames are done before the next chunk is framed.
+    const transient = (this.#o.window ?? 1) <= 1;
+    const framer = new ChannelFramer({ payloadLength: (h) => this.#payloadLength(h), stream: label, transient });
     try {
       for await (const chunk of abortable(ctx.input.source, this.#abort.signal)) {
         ctx.report.bytes += chunk.length;

@@ -8,11 +8,24 @@
  * (reused, so it costs no allocation per chunk). A reader may therefore
  * recycle its read buffers once the consumer is done with the frames of a
  * chunk (see fileChunks). Views handed out by take() stay valid as long as
- * the chunk they point into; copies are fresh memory.
+ * the chunk they point into; copies are fresh memory, or with `reuse` one
+ * buffer that the next take() of carried bytes overwrites.
  */
 const EMPTY = new Uint8Array(0);
 
+export interface ChunkQueueOptions {
+  /**
+   * Copy carried bytes into one reused buffer instead of fresh memory: for a
+   * consumer done with each take() before the next one that spans chunks.
+   * (Fresh memory costs a page fault per 4 KiB on some VMs.)
+   */
+  reuse?: boolean;
+}
+
 export class ChunkQueue {
+  readonly #reuse: boolean;
+  /** Where carried bytes are copied out to, with `reuse`. */
+  #spill: Uint8Array = EMPTY;
   /** Bytes kept from earlier chunks: #carry[#carryHead, #carryEnd). */
   #carry: Uint8Array = EMPTY;
   #carryHead = 0;
@@ -20,6 +33,10 @@ export class ChunkQueue {
   /** The chunk pushed last, read from #pos. */
   #chunk: Uint8Array = EMPTY;
   #pos = 0;
+
+  constructor(options: ChunkQueueOptions = {}) {
+    this.#reuse = options.reuse ?? false;
+  }
 
   get length(): number {
     return this.#carryEnd - this.#carryHead + (this.#chunk.length - this.#pos);
@@ -51,7 +68,7 @@ export class ChunkQueue {
       return out;
     }
     // Carried bytes are always copied out: the carry buffer is reused.
-    const out = new Uint8Array(n);
+    const out = this.#reuse ? this.#spillOf(n) : new Uint8Array(n);
     const fromCarry = Math.min(carried, n);
     out.set(this.#carry.subarray(this.#carryHead, this.#carryHead + fromCarry));
     this.#carryHead += fromCarry;
@@ -67,6 +84,12 @@ export class ChunkQueue {
   /** Everything queued, as one array (a view when it all lies in the last chunk). */
   takeAll(): Uint8Array {
     return this.take(this.length);
+  }
+
+  #spillOf(n: number): Uint8Array {
+    // length is 0 once a consumer transferred the buffer: then start a new one.
+    if (this.#spill.length < n) this.#spill = new Uint8Array(Math.max(n, 2 * this.#spill.length));
+    return this.#spill.subarray(0, n);
   }
 
   /** Append `bytes` to the carry, compacting or growing it as needed. */

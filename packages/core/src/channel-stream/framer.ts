@@ -34,10 +34,15 @@ export interface ChannelFramerOptions {
   payloadLength(header: PacketHeader): number;
   /** Label for errors: a file name or a peer address. */
   stream?: string;
+  /**
+   * Frames are handled before the next push() (default false): then bytes
+   * that span chunks are assembled in one reused buffer, not fresh memory.
+   */
+  transient?: boolean;
 }
 
 export class ChannelFramer {
-  readonly #queue = new ChunkQueue();
+  readonly #queue: ChunkQueue;
   readonly #opts: ChannelFramerOptions;
   #offset = 0;
   #channel: number | undefined;
@@ -47,6 +52,8 @@ export class ChannelFramer {
 
   constructor(options: ChannelFramerOptions) {
     this.#opts = options;
+    // At most one take() per push() reads carried bytes (the carry never holds a whole frame).
+    this.#queue = new ChunkQueue({ reuse: options.transient ?? false });
   }
 
   /** Channel id, once the initial packet was read. */
