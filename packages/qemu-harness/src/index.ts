@@ -4,4 +4,22 @@ export { qemuArgs, type Loader, type QemuArgsOptions } from './qemu-args.js';
 export { DEFAULT_QEMU_BINARY, startQemu, type QemuOptions, type QemuVm } from './qemu.js';
 export { exited, terminate, type ExitInfo } from './terminate.js';
 export { killAllQemu, liveQemuCount } from './tracker.js';
+export {
+  UNLIMITED_BANDWIDTH,
+  configureMultifd,
+  migrate,
+  migrateIncoming,
+  multifdParameters,
+  queryMigrate,
+  setMigrationCapabilities,
+  setMigrationParameters,
+  waitForMigration,
+  type MigrationInfo,
+  type MultifdCompression,
+  type MultifdSettings,
+  type QmpPeer,
+} from './migration.js';
+export { migratePair, type MigratePairOptions, type MigratedPair } from './migrate-pair.js';
+export { hmp, pmemsave, readGuestMemory } from './monitor.js';
+export { qemuAvailable, qemuVersion, type QemuVersion } from './availability.js';
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
