@@ -21,5 +21,7 @@ export {
 } from './migration.js';
 export { migratePair, type MigratePairOptions, type MigratedPair } from './migrate-pair.js';
 export { hmp, pmemsave, readGuestMemory } from './monitor.js';
+export { guestRanges, pcRamOffset, placeCopies, writeBlobFile, type BlobPlacement, type GuestRange } from './blob.js';
+export { BENCH_MIX, mixedPages, type PageKind, type PageMix } from './page-mix.js';
 export { qemuAvailable, qemuVersion, type QemuVersion } from './availability.js';
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
