@@ -26,6 +26,11 @@ function live(state: NocompState, hook: string): void {
   if (state.closed) throw new MultifdError('ERR_MULTIFD_STATE', `nocomp: ${hook} on channel ${state.channel} after cleanup`);
 }
 
+/** `b` is the page right after `a` in the same memory. */
+function follows(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === PAGE_SIZE && b.length === PAGE_SIZE && b.buffer === a.buffer && b.byteOffset === a.byteOffset + PAGE_SIZE;
+}
+
 export const nocomp = defineCodec<NocompState, NocompState>({
   name: NOCOMP_NAME,
   value: NOCOMP_VALUE,
@@ -50,7 +55,16 @@ export const nocomp = defineCodec<NocompState, NocompState>({
     if (payload.length !== pages.length * PAGE_SIZE) {
       throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `nocomp: payload of ${payload.length} bytes for ${pages.length} pages`);
     }
-    for (let i = 0; i < pages.length; i++) pages[i]!.set(payload.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    // Views that follow each other in one buffer (consecutive pages of a
+    // RAMBlock, a sink's scratch space) take one copy per run.
+    for (let i = 0; i < pages.length; ) {
+      const first = pages[i]!;
+      let end = i + 1;
+      while (end < pages.length && follows(pages[end - 1]!, pages[end]!)) end++;
+      const run = end - i === 1 ? first : new Uint8Array(first.buffer, first.byteOffset, (end - i) * PAGE_SIZE);
+      run.set(payload.subarray(i * PAGE_SIZE, end * PAGE_SIZE));
+      i = end;
+    }
   },
   recvCleanup(state) {
     state.closed = true;
