@@ -1,9 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Resolve workspace packages to their TypeScript sources (the "source" export
-// condition) so tests never run against a stale dist/.
+// Unlike the other packages, transport is tested against its build (dist/):
+// channel workers are separate threads that load compiled files next to the
+// module that starts them, so the tests must run that same compiled module.
 export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000 },
+  test: { include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 },
 });

@@ -57,6 +57,7 @@ side drops every connection on both sides.`,
           throw e;
         });
       bar.done();
+      incoming.acknowledge(); // a `multifd send` upstream waits for it; QEMU ignores it
       io.stdout.write(relaySummary('proxied', report, String(values['out-method'] ?? inMethod), booleanOption(values, 'json')));
       return 0;
     } finally {

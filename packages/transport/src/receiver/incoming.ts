@@ -12,6 +12,7 @@ import * as tls from 'node:tls';
 import { MultifdError, detectStreamKind } from '@multifd/core';
 import { formatAddress, parseAddress, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
+import { COMPLETION_ACK } from '../ack.js';
 import { LateSource } from './late-source.js';
 import { SocketBytes } from './socket-bytes.js';
 
@@ -91,6 +92,12 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
     for (const c of this.channels) c.fail(error);
     this.close();
     this.#o.onFailure(error);
+  }
+
+  /** Tell the sender the migration is complete (see ack.ts), then close everything. */
+  acknowledge(): void {
+    if (!this.#failed && this.#mainStream && !this.#mainStream.socket.destroyed) this.#mainStream.socket.write(COMPLETION_ACK);
+    this.close();
   }
 
   /** Close the listener and every connection (after an end, so a clean finish reads as one). */

@@ -212,6 +212,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
         );
       }
       await Promise.all(workers.map((w) => w.close()));
+      this.#incoming.acknowledge();
       this.#progress.flush();
       return {
         ...report,

@@ -23,6 +23,7 @@ import {
   type PlanStep,
   type RAMBlock,
 } from '@multifd/core';
+import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
@@ -46,8 +47,14 @@ export interface SenderOptions {
   connectTimeoutMs?: number;
   /** Packets in flight per channel. */
   window?: number;
-  /** How long complete() waits for the receiver to close the main connection. */
+  /** How long complete() waits for the receiver to confirm the end of the migration. */
   closeTimeoutMs?: number;
+  /**
+   * How the end is confirmed: 'ack' (default) waits for our receiver's
+   * acknowledgement (ack.ts) and treats a close without it as a failure;
+   * 'close' accepts the peer closing the main connection (a QEMU destination).
+   */
+  confirm?: 'ack' | 'close';
   progressIntervalMs?: number;
 }
 
@@ -70,6 +77,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
   readonly #progress: ReturnType<typeof throttle>;
   readonly #blockIndex: Map<string, number>;
   #mainPeerClosed: Promise<void> | undefined;
+  #fromPeer = new Uint8Array(0);
 
   constructor(options: SenderOptions) {
     super();
@@ -193,7 +201,10 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       socket.on('end', () => resolve());
       socket.on('close', () => resolve());
     });
-    socket.on('data', () => undefined); // no return path: ignore anything the peer sends
+    // No return path in QEMU's protocol; our receiver sends just the completion acknowledgement.
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#fromPeer.length < COMPLETION_ACK.length) this.#fromPeer = Buffer.concat([this.#fromPeer, chunk]);
+    });
     socket.on('error', (err) => void this.abort(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { stream: 'main stream' })));
     socket.on('close', () => {
       if (this.#state === 'started' && !this.#failure && !socket.writableFinished) {
@@ -212,6 +223,9 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       await Promise.race([this.#mainPeerClosed, timeout]);
     } finally {
       clearTimeout(timer);
+    }
+    if ((this.#o.confirm ?? 'ack') === 'ack' && !isCompletionAck(this.#fromPeer)) {
+      throw new MultifdError('ERR_MULTIFD_INCOMPLETE', 'the receiver closed the connection without confirming that the migration is complete', { stream: 'main stream' });
     }
   }
 
