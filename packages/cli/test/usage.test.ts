@@ -22,7 +22,8 @@ describe('help', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: multifd <command>/m);
-    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary}$`, 'm'));
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${escape(c.summary)}$`, 'm'));
     expect(r.stdout).toMatch(/decode +rebuild RAM/);
     expect(r.stderr).toBe('');
   });
