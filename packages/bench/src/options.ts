@@ -4,7 +4,8 @@
  */
 import { PAGE_SIZE } from '@multifd/core';
 
-export const CODEC_NAMES = ['nocomp', 'zlib', 'zstd'] as const;
+/** zlib-node: zlib with the node:zlib backend (the CLI's send and receive default), the same wire stream. */
+export const CODEC_NAMES = ['nocomp', 'zlib', 'zlib-node', 'zstd'] as const;
 export type CodecName = (typeof CODEC_NAMES)[number];
 
 export interface BenchOptions {
@@ -44,7 +45,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 
 export const USAGE = `usage: npm run bench -- [options]
   --size N        guest RAM, e.g. 1G (default), 256M, 4M      env MULTIFD_BENCH_SIZE
-  --codecs LIST   comma-separated: nocomp,zlib,zstd (default all) env MULTIFD_BENCH_CODECS
+  --codecs LIST   nocomp,zlib,zlib-node,zstd (default all)      env MULTIFD_BENCH_CODECS
   --reps N        repetitions per measurement, medians (default 3) env MULTIFD_BENCH_REPS
   --channels N    multifd channels (default 2)
   --seed TEXT     memory image seed

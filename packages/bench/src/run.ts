@@ -17,7 +17,14 @@ import { NullSink, decodeFiles, decodeToFiles, loadChannel, rawDecode } from './
 import type { BenchOptions, CodecName } from './options.js';
 import { BLOCK_NAME, makeImage, writeWorkload, type Workload } from './workload.js';
 
-export const CODECS: Record<CodecName, AnyMultiFDMethods> = { nocomp, zlib, zstd: zstdCodec };
+/** zlib on its node:zlib backend: the codec option reaches every channel's setup. */
+const zlibNode: AnyMultiFDMethods = {
+  ...zlib,
+  sendSetup: (ch) => zlib.sendSetup({ ...ch, options: { ...ch.options, backend: 'node' } }),
+  recvSetup: (ch) => zlib.recvSetup({ ...ch, options: { ...ch.options, backend: 'node' } }),
+};
+
+export const CODECS: Record<CodecName, AnyMultiFDMethods> = { nocomp, zlib, 'zlib-node': zlibNode, zstd: zstdCodec };
 
 const MB = 1e6;
 
@@ -25,6 +32,9 @@ export interface Timing {
   /** Every repetition, in ms. */
   ms: number[];
   medianMs: number;
+  /** CPU time of the process (all threads, user + system) per repetition, in ms. */
+  cpuMs: number[];
+  medianCpuMs: number;
   /** Payload (decompressed page) bytes per second, in MB (10^6 bytes). */
   mbps: number;
 }
@@ -85,18 +95,28 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function timing(ms: number[], bytes: number): Timing {
+interface Run {
+  ms: number;
+  cpuMs: number;
+}
+
+function timing(runs: readonly Run[], bytes: number): Timing {
+  const ms = runs.map((r) => r.ms);
+  const cpuMs = runs.map((r) => r.cpuMs);
   const medianMs = median(ms);
-  return { ms, medianMs, mbps: bytes / MB / (medianMs / 1000) };
+  return { ms, medianMs, cpuMs, medianCpuMs: median(cpuMs), mbps: bytes / MB / (medianMs / 1000) };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+async function timed(fn: () => Promise<unknown>): Promise<Run> {
   gc?.(); // collect the previous run's garbage outside the timed region
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function fail(codec: string, what: string): never {
@@ -142,8 +162,6 @@ function firstTouchMbps(bytes: number): number {
 export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}): Promise<BenchResult> {
   const log = hooks.log ?? (() => undefined);
   const tmp = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), 'multifd-bench-'));
-  const registry = new CodecRegistry();
-  for (const name of options.codecs) registry.register(CODECS[name]);
   try {
     log(`image: ${(options.size / 1024 ** 2).toFixed(0)} MiB of GUEST_MIX pages (seed ${JSON.stringify(options.seed)})`);
     let t0 = performance.now();
@@ -157,11 +175,13 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
 
     for (const name of options.codecs) {
       const codec = CODECS[name];
+      const registry = new CodecRegistry(); // one per codec: zlib and zlib-node share a method value
+      registry.register(codec);
       t0 = performance.now();
       const w = await writeWorkload(path.join(tmp, name), codec, image.block, options.channels);
       log(`${name}: wrote ${w.counts.packets} packets, ${(w.channelBytes / MB).toFixed(1)} MB channels + ${(w.mainBytes / MB).toFixed(1)} MB main in ${(performance.now() - t0).toFixed(0)} ms`);
       const loaded = w.files.channels.map((f) => loadChannel(codec, f));
-      const ms = { raw: [] as number[], engine: [] as number[], memory: [] as number[], files: [] as number[] };
+      const ms = { raw: [] as Run[], engine: [] as Run[], memory: [] as Run[], files: [] as Run[] };
 
       for (let rep = 0; rep < options.reps; rep++) {
         let pages = 0;
@@ -186,7 +206,7 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
         checkReport(name, w, report!);
         if (!fileEquals(file, source)) fail(name, 'FileSink decode differs from the image');
         if (!options.keep) fs.rmSync(out, { recursive: true, force: true });
-        log(`${name} rep ${rep + 1}/${options.reps}: raw ${ms.raw.at(-1)!.toFixed(0)} ms, engine ${ms.engine.at(-1)!.toFixed(0)} ms, memory ${ms.memory.at(-1)!.toFixed(0)} ms, files ${ms.files.at(-1)!.toFixed(0)} ms`);
+        log(`${name} rep ${rep + 1}/${options.reps}: raw ${ms.raw.at(-1)!.ms.toFixed(0)} ms, engine ${ms.engine.at(-1)!.ms.toFixed(0)} ms, memory ${ms.memory.at(-1)!.ms.toFixed(0)} ms, files ${ms.files.at(-1)!.ms.toFixed(0)} ms`);
       }
 
       const bytes = w.payloadBytes;
@@ -289,8 +309,8 @@ export function formatTable(result: BenchResult): string {
     line(head),
     ...rows.map(line),
     '',
-    'median ms (raw / engine / memory / files):',
-    ...result.codecs.map((r) => `  ${r.codec.padEnd(7)} ${[r.raw, r.engine, r.memory, r.files].map((t) => t.medianMs.toFixed(1)).join(' / ')}`),
+    'median wall ms (CPU ms of all threads) raw / engine / memory / files:',
+    ...result.codecs.map((r) => `  ${r.codec.padEnd(9)} ${[r.raw, r.engine, r.memory, r.files].map((t) => `${t.medianMs.toFixed(1)} (${t.medianCpuMs.toFixed(0)})`).join(' / ')}`),
     '',
     ...result.notes.map((n) => `- ${n}`),
   ].join('\n');

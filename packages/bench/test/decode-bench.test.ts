@@ -88,7 +88,7 @@ describe('options', () => {
     expect(parseSize('4096')).toBe(4096);
     const o = parseOptions(['--size', '64M', '--codecs=zstd,zlib', '--json'], { MULTIFD_BENCH_REPS: '5' });
     expect(o).toMatchObject({ size: 64 * 1024 ** 2, codecs: ['zstd', 'zlib'], reps: 5, json: true, channels: 2 });
-    expect(parseOptions([], {})).toMatchObject({ size: 1024 ** 3, reps: 3, codecs: ['nocomp', 'zlib', 'zstd'] });
+    expect(parseOptions([], {})).toMatchObject({ size: 1024 ** 3, reps: 3, codecs: ['nocomp', 'zlib', 'zlib-node', 'zstd'], reader: 'chunks' });
     expect(parseOptions(['--help'])).toBe('help');
     expect(() => parseOptions(['--size', '1000'])).toThrow(/multiple of 4096/);
     expect(() => parseOptions(['--codecs', 'lz4'])).toThrow(/unknown codec/);
