@@ -15,6 +15,7 @@ export * from './initial-packet.js';
 export * from './packet.js';
 export * from './ramblock.js';
 export * from './page-writer.js';
+export * from './page-runs.js';
 export * from './methods.js';
 export * from './levels.js';
 export * from './tokens.js';

@@ -5,7 +5,7 @@
  * `normal_pages * 4096`, and a receiver reads that many bytes whatever the
  * header says, as QEMU does.
  */
-import { MultifdError, PAGE_SIZE, defineCodec, type ChannelContext } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, defineCodec, pageRuns, type ChannelContext } from '@multifd/core';
 
 export const NOCOMP_NAME = 'nocomp';
 export const NOCOMP_VALUE = 0;
@@ -24,11 +24,6 @@ function open(channel: ChannelContext): NocompState {
 
 function live(state: NocompState, hook: string): void {
   if (state.closed) throw new MultifdError('ERR_MULTIFD_STATE', `nocomp: ${hook} on channel ${state.channel} after cleanup`);
-}
-
-/** `b` is the page right after `a` in the same memory. */
-function follows(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === PAGE_SIZE && b.length === PAGE_SIZE && b.buffer === a.buffer && b.byteOffset === a.byteOffset + PAGE_SIZE;
 }
 
 export const nocomp = defineCodec<NocompState, NocompState>({
@@ -55,16 +50,8 @@ export const nocomp = defineCodec<NocompState, NocompState>({
     if (payload.length !== pages.length * PAGE_SIZE) {
       throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `nocomp: payload of ${payload.length} bytes for ${pages.length} pages`);
     }
-    // Views that follow each other in one buffer (consecutive pages of a
-    // RAMBlock, a sink's scratch space) take one copy per run.
-    for (let i = 0; i < pages.length; ) {
-      const first = pages[i]!;
-      let end = i + 1;
-      while (end < pages.length && follows(pages[end - 1]!, pages[end]!)) end++;
-      const run = end - i === 1 ? first : new Uint8Array(first.buffer, first.byteOffset, (end - i) * PAGE_SIZE);
-      run.set(payload.subarray(i * PAGE_SIZE, end * PAGE_SIZE));
-      i = end;
-    }
+    // One copy per run of adjacent views (consecutive pages of a RAMBlock, a sink's scratch space).
+    for (const run of pageRuns(pages)) run.view.set(payload.subarray(run.first * PAGE_SIZE, (run.first + run.count) * PAGE_SIZE));
   },
   recvCleanup(state) {
     state.closed = true;

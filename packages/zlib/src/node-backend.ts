@@ -15,7 +15,7 @@
  * still works.
  */
 import * as zlib from 'node:zlib';
-import { MultifdError, PAGE_SIZE, maxCompressedPayload } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, maxCompressedPayload, pageRuns } from '@multifd/core';
 import type { DeflateStream, InflateStream } from './pako-backend.js';
 
 const { Z_NO_FLUSH, Z_SYNC_FLUSH } = zlib.constants;
@@ -99,20 +99,22 @@ export function nodeInflate(): InflateStream {
       }
       let inOff = 0;
       let availIn = n;
-      for (let i = 0; i < pages.length; i++) {
-        const page = pages[i]!;
+      // One engine call per run of adjacent views, not per page: the call is the cost.
+      let done = 0;
+      for (const { view } of pageRuns(pages)) {
         let filled = 0;
-        while (filled < PAGE_SIZE) {
-          const [availOut, left] = z.step(Z_SYNC_FLUSH, payload, inOff, availIn, page, filled, PAGE_SIZE - filled);
-          const produced = PAGE_SIZE - filled - availOut;
+        while (filled < view.length) {
+          const [availOut, left] = z.step(Z_SYNC_FLUSH, payload, inOff, availIn, view, filled, view.length - filled);
+          const produced = view.length - filled - availOut;
           const consumed = availIn - left;
           if (produced === 0 && consumed === 0) {
-            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to ${i * PAGE_SIZE + filled} bytes, expected ${pages.length * PAGE_SIZE}`);
+            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to ${done + filled} bytes, expected ${pages.length * PAGE_SIZE}`);
           }
           filled += produced;
           inOff += consumed;
           availIn = left;
         }
+        done += view.length;
       }
       // What is left (the flush marker), and any output inflate still holds, must decode to nothing.
       const [availOut, left] = z.step(Z_SYNC_FLUSH, payload, inOff, availIn, probe, 0, 1);

@@ -22,7 +22,7 @@ import {
   zlibInflateEnd,
   zlibInflateInit2,
 } from 'pako';
-import { MultifdError, PAGE_SIZE, maxCompressedPayload } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, maxCompressedPayload, pageRuns } from '@multifd/core';
 
 const Z_DEFLATED = 8;
 const WINDOW_BITS = 15;
@@ -96,18 +96,20 @@ export function pakoInflate(): InflateStream {
       strm.input = payload as Uint8Array<ArrayBuffer>;
       strm.next_in = 0;
       strm.avail_in = payload.length;
-      for (let i = 0; i < pages.length; i++) {
-        strm.output = pages[i]! as Uint8Array<ArrayBuffer>; // pako's types say ArrayBuffer; any byte view works
+      let done = 0;
+      for (const { view } of pageRuns(pages)) {
+        strm.output = view as Uint8Array<ArrayBuffer>; // pako's types say ArrayBuffer; any byte view works
         strm.next_out = 0;
-        strm.avail_out = PAGE_SIZE;
+        strm.avail_out = view.length;
         while (strm.avail_out > 0) {
           const inBefore = strm.avail_in;
           const outBefore = strm.avail_out;
           run();
           if (strm.avail_out === outBefore && strm.avail_in === inBefore) {
-            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to ${i * PAGE_SIZE + strm.next_out} bytes, expected ${pages.length * PAGE_SIZE}`);
+            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zlib: payload decodes to ${done + strm.next_out} bytes, expected ${pages.length * PAGE_SIZE}`);
           }
         }
+        done += view.length;
       }
       // The sync flush leaves inflate between two blocks with no bits held:
       // zlib's data_type is then 128 ("just after an end-of-block", 0 bits

@@ -8,7 +8,7 @@
  * default 1 as in QEMU.
  */
 import { createRequire } from 'node:module';
-import { MultifdError, PAGE_SIZE, defineCodec, maxCompressedPayload, resolveLevel, type ChannelContext } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, defineCodec, maxCompressedPayload, pageRuns, resolveLevel, type ChannelContext } from '@multifd/core';
 import type * as Binding from 'zstd-napi/binding.js';
 
 // zstd-napi's low-level binding is CommonJS; load it through require.
@@ -97,16 +97,19 @@ export const zstdCodec = defineCodec<ZstdSendState, ZstdRecvState>({
     if (!dctx) throw stateError(state.channel, 'recvPages');
     let src = payload;
     try {
-      for (let i = 0; i < pages.length; i++) {
-        let dst = pages[i]!;
+      // One decompressor call per run of adjacent views, not per page: the call is the cost.
+      let done = 0;
+      for (const run of pageRuns(pages)) {
+        let dst = run.view;
         while (dst.length > 0) {
           const [, produced, consumed] = dctx.decompressStream(dst, src);
           if (produced === 0 && consumed === 0) {
-            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zstd: payload decodes to ${i * PAGE_SIZE + PAGE_SIZE - dst.length} bytes, expected ${pages.length * PAGE_SIZE}`);
+            throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `zstd: payload decodes to ${done + run.view.length - dst.length} bytes, expected ${pages.length * PAGE_SIZE}`);
           }
           dst = dst.subarray(produced);
           src = src.subarray(consumed);
         }
+        done += run.view.length;
       }
       // What is left (the flush's block end), and anything the decoder still
       // holds, must decode to nothing: probe at least once, even with no input.
