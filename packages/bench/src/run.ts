@@ -107,10 +107,9 @@ function timing(runs: readonly Run[], bytes: number): Timing {
   return { ms, medianMs, cpuMs, medianCpuMs: median(cpuMs), mbps: bytes / MB / (medianMs / 1000) };
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-
+// No forced GC between runs: on this kind of VM a full GC gives memory back,
+// and the next run pays page faults to get it again (measured: 50-80 ms).
 async function timed(fn: () => Promise<unknown>): Promise<Run> {
-  gc?.(); // collect the previous run's garbage outside the timed region
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
@@ -200,12 +199,12 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
         checkReport(name, w, report!);
         if (!sameBytes(mem.block(BLOCK_NAME)!, source)) fail(name, 'MemorySink decode differs from the image');
 
-        const out = fs.mkdtempSync(path.join(tmp, `${name}-out-`));
+        // Outputs are removed after the last repetition: freeing a GiB of page cache right before a run slows it.
+        const out = fs.mkdtempSync(path.join(w.dir, 'out-'));
         let file = '';
         ms.files.push(await timed(async () => ({ report, file } = await decodeToFiles(w, registry, out, options.readChunk, BLOCK_NAME, options.reader))));
         checkReport(name, w, report!);
         if (!fileEquals(file, source)) fail(name, 'FileSink decode differs from the image');
-        if (!options.keep) fs.rmSync(out, { recursive: true, force: true });
         log(`${name} rep ${rep + 1}/${options.reps}: raw ${ms.raw.at(-1)!.ms.toFixed(0)} ms, engine ${ms.engine.at(-1)!.ms.toFixed(0)} ms, memory ${ms.memory.at(-1)!.ms.toFixed(0)} ms, files ${ms.files.at(-1)!.ms.toFixed(0)} ms`);
       }
 
@@ -253,7 +252,7 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
       options: opts,
       image: { bytes: options.size, pages: options.size / PAGE_SIZE, kinds: image.kinds, generateMs },
       codecs: results,
-      notes: notes(results, touch, gc !== undefined),
+      notes: notes(results, touch),
     };
   } finally {
     if (!options.keep) fs.rmSync(tmp, { recursive: true, force: true });
@@ -261,7 +260,7 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
   }
 }
 
-function notes(results: readonly CodecResult[], touch: number, hadGc: boolean): string[] {
+function notes(results: readonly CodecResult[], touch: number): string[] {
   const out = [
     'MB = 10^6 bytes. MB/s count the decompressed page bytes the multifd packets carry ("payload MB"); zero pages travel as main-stream records and are not in it (JSON ramMbps counts all guest RAM). Medians of the repetitions.',
     'raw: the codec\'s recvPages loop alone over payloads already in memory, one recv state per channel, into a 512 KiB scratch buffer.',
@@ -280,7 +279,6 @@ function notes(results: readonly CodecResult[], touch: number, hadGc: boolean): 
     if (r.codec === 'nocomp') continue;
     out.push(`goal ${r.codec}: engine/raw ${r.ratios.engine.toFixed(2)} ${r.ratios.engine >= 0.9 ? '>=' : '<'} 0.9, memory/raw ${r.ratios.memory.toFixed(2)}, files/raw ${r.ratios.files.toFixed(2)}`);
   }
-  if (!hadGc) out.push('run node with --expose-gc (npm run bench does) to collect garbage between measurements.');
   return out;
 }
 
