@@ -18,6 +18,8 @@ export interface MigratePairOptions {
   uri?: string;
   /** Hard timeout of the migration, per side. Default 60 s. */
   timeoutMs?: number;
+  /** Called when both sides are ready, just before `migrate` (e.g. to wait for a quiet CPU). */
+  beforeMigrate?: (source: QemuVm, destination: QemuVm) => unknown;
 }
 
 export interface MigratedPair {
@@ -50,6 +52,7 @@ export async function migratePair(options: MigratePairOptions = {}): Promise<Mig
     await configureMultifd(source, options.multifd);
     const uri = await migrateIncoming(destination, options.uri);
     const timeoutMs = options.timeoutMs ?? 60_000;
+    await options.beforeMigrate?.(source, destination);
     const begin = performance.now();
     await migrate(source, uri);
     const sourceInfo = await waitForMigration(source, { timeoutMs });

@@ -14,6 +14,7 @@ describe('qemuArgs', () => {
         dataDir: '/opt/q10/usr/share/qemu',
         machine: 'pc',
         memoryMiB: 2048,
+        memPrealloc: true,
         bios: '/f/bios.bin',
         loaders: [{ file: '/f/a,b.bin', addr: 0x8000000 }],
         uuid: '11111111-2222-3333-4444-555555555555',
@@ -24,7 +25,7 @@ describe('qemuArgs', () => {
     );
     expect(args).toEqual([
       '-L', '/opt/q10/usr/share/qemu',
-      '-machine', 'pc', '-m', '2048', '-nodefaults', '-display', 'none', '-S',
+      '-machine', 'pc', '-m', '2048', '-mem-prealloc', '-nodefaults', '-display', 'none', '-S',
       '-bios', '/f/bios.bin',
       '-device', 'loader,file=/f/a,,b.bin,addr=0x8000000,force-raw=on',
       '-uuid', '11111111-2222-3333-4444-555555555555',

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { cpuShares, cpuSnapshot, waitForQuietCpu } from '../src/index.js';
+
+describe('cpu idle helpers', () => {
+  it('splits CPU time into idle, watched and others', () => {
+    const before = { total: 1000, idle: 500, watched: 100 };
+    expect(cpuShares(before, { total: 2000, idle: 1100, watched: 300 })).toEqual({ idle: 0.6, watched: 0.2, others: 0.2 });
+    expect(cpuShares(before, before)).toEqual({ idle: 1, watched: 0, others: 0 });
+  });
+
+  it('reads /proc and counts this process as watched', () => {
+    const a = cpuSnapshot();
+    const stop = Date.now() + 50;
+    while (Date.now() < stop); // burn some CPU
+    const b = cpuSnapshot([999_999_999]); // a pid that does not exist counts 0
+    expect(b.total).toBeGreaterThan(a.total);
+    expect(b.watched).toBeGreaterThanOrEqual(a.watched);
+  });
+
+  it('waitForQuietCpu gives up after its timeout', async () => {
+    const result = await waitForQuietCpu({ minIdle: 1.01, sampleMs: 20, timeoutMs: 50 });
+    expect(result.quiet).toBe(false);
+    expect(result.idle).toBeGreaterThanOrEqual(0);
+  });
+});
