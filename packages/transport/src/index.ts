@@ -20,3 +20,4 @@ export * from './receiver/receiver.js';
 export * from './receiver/incoming.js';
 export * from './staging.js';
 export * from './relay/relay.js';
+export * from './buffer-pool.js';

@@ -72,7 +72,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   }
 
   async listen(): Promise<Address> {
-    const server = this.#o.tls ? this.#tlsServer(this.#o.tls) : net.createServer({ pauseOnConnect: true }, (s) => this.#accept(s));
+    const server = this.#o.tls ? this.#tlsServer(this.#o.tls) : net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (s) => this.#accept(s));
     this.#server = server;
     server.on('error', (e) => this.fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));
     await new Promise<void>((resolve, reject) => {
@@ -100,12 +100,22 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
     this.close();
   }
 
-  /** Close the listener and every connection (after an end, so a clean finish reads as one). */
+  /**
+   * Close the listener and every connection. After a failure connections are
+   * destroyed at once; after success they are ended, so that what we wrote
+   * (the acknowledgement) is flushed first, and destroyed a moment later.
+   */
   close(): void {
     clearTimeout(this.#arrival);
-    for (const s of this.streams) s.socket.end();
-    for (const s of this.streams) s.destroy();
     this.#server?.close();
+    if (this.#failed) {
+      for (const s of this.streams) s.destroy();
+      return;
+    }
+    for (const s of this.streams) s.socket.end();
+    setTimeout(() => {
+      for (const s of this.streams) s.destroy();
+    }, 2000).unref();
   }
 
   #tlsServer(t: TlsOptions): net.Server {
@@ -117,6 +127,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
         requestCert: t.requestCert ?? false,
         rejectUnauthorized: t.requestCert ?? false,
         handshakeTimeout: this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+        allowHalfOpen: true,
       },
       (s) => {
         const cn = s.getPeerCertificate()?.subject?.CN;

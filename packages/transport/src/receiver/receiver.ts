@@ -28,7 +28,7 @@ import { throttle, withRates, type TransferProgress } from '../progress.js';
 import type { RecvJob, RecvTarget } from '../worker/protocol.js';
 import { WorkerHandle } from '../worker/worker-handle.js';
 import type { RecvWorkerData } from './recv-worker.js';
-import { workerApplier } from './worker-applier.js';
+import { payloadPool, workerApplier } from './worker-applier.js';
 import { IncomingMigration } from './incoming.js';
 
 export interface ReceiverOptions {
@@ -169,6 +169,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     const o = this.#o;
     const sink = this.#sink!;
     const workers = this.#workers;
+    const payloads = payloadPool();
     const broadcasting: PageSink = {
       async setBlocks(blocks: readonly RAMBlockInfo[]) {
         await sink.setBlocks(blocks);
@@ -193,7 +194,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
         sink: broadcasting,
         uuid: o.uuid ?? NIL_UUID,
         channelCount: o.channels,
-        applier: (slot) => workerApplier(workers[slot.slot]!),
+        applier: (slot) => workerApplier(workers[slot.slot]!, payloads),
         window: o.window ?? DEFAULTS.window,
         mainStream: { ...(o.maxRamBytes ? { maxRamBytes: o.maxRamBytes } : {}) },
         signal: this.#abort.signal,

@@ -68,7 +68,9 @@ async function handle(job: RecvJob): Promise<boolean> {
       const pages = job.slot !== undefined && staging ? slotViews(staging, job.slot, job.normalPages) : sink!.pageViews(key, block, job.offsets);
       await codec.recvPages(state, { flags: job.flags, normalPages: job.normalPages, nextPacketSize: job.nextPacketSize, payload: job.payload, pages });
       if (job.slot === undefined) await sink!.commitPages(key, block, job.offsets);
-      post({ code: 'DONE', seq: job.seq, wireBytes: job.payload.length, pages: job.normalPages });
+      // Hand the payload's buffer back: the main thread reuses it for a later packet.
+      const buffer = job.payload.buffer as ArrayBuffer;
+      port.postMessage({ code: 'DONE', seq: job.seq, wireBytes: job.payload.length, pages: job.normalPages, buffer } satisfies WorkerReply, [buffer]);
       return true;
     }
     case 'CLOSE':

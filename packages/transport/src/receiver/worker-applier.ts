@@ -3,7 +3,8 @@
  * payload is transferred (not copied) when it owns its ArrayBuffer, and the
  * worker decodes straight into the shared RAMBlock or into the block's file.
  */
-import { MultifdError, type ApplyJob, type PacketApplier } from '@multifd/core';
+import { MultifdError, PAGES_PER_PACKET, maxCompressedPayload, type ApplyJob, type PacketApplier } from '@multifd/core';
+import { BufferPool } from '../buffer-pool.js';
 import type { RecvJob } from '../worker/protocol.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 
@@ -13,19 +14,24 @@ import type { WorkerHandle } from '../worker/worker-handle.js';
  * (Not `bytes.slice()`: on a Buffer that is a view, and transferring the
  * shared buffer would detach bytes the framer has not read yet.)
  */
-export function owned(bytes: Uint8Array): Uint8Array {
+export function owned(bytes: Uint8Array, pool?: BufferPool): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes;
-  const copy = new Uint8Array(bytes.byteLength);
+  const copy = pool ? pool.view(bytes.byteLength) : new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy;
 }
 
-export function workerApplier(worker: WorkerHandle<RecvJob>): PacketApplier {
+/** Payload buffers for transfers to channel workers, which send them back when done. */
+export function payloadPool(): BufferPool {
+  return new BufferPool(maxCompressedPayload(PAGES_PER_PACKET), 32);
+}
+
+export function workerApplier(worker: WorkerHandle<RecvJob>, pool: BufferPool): PacketApplier {
   return {
     async apply(job: ApplyJob) {
       const h = job.header;
-      const payload = owned(job.payload);
-      await worker.run(
+      const payload = owned(job.payload, pool);
+      const done = await worker.run(
         {
           code: 'PACKET',
           seq: 0,
@@ -43,6 +49,7 @@ export function workerApplier(worker: WorkerHandle<RecvJob>): PacketApplier {
       ).catch((e: unknown) => {
         throw MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_WORKER');
       });
+      if (done.buffer) pool.put(done.buffer);
     },
     close() {
       // The worker's codec state is freed when the worker closes.

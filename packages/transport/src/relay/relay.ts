@@ -25,7 +25,7 @@ import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js
 import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
-import { owned } from '../receiver/worker-applier.js';
+import { owned, payloadPool } from '../receiver/worker-applier.js';
 import type { RecvWorkerData } from '../receiver/recv-worker.js';
 import { SendChannelPool } from '../sender/channel-pool.js';
 import { StagingArea } from '../staging.js';
@@ -185,13 +185,14 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       });
       outReady.catch(() => undefined);
 
+      const payloads = payloadPool();
       const applier = (slot: { slot: number }): PacketApplier => ({
         apply: async (job: ApplyJob) => {
           const s = await staging.acquire();
           try {
             const h = job.header;
-            const payload = owned(job.payload);
-            await this.#inWorkers[slot.slot]!.run(
+            const payload = owned(job.payload, payloads);
+            const done = await this.#inWorkers[slot.slot]!.run(
               {
                 code: 'PACKET',
                 seq: 0,
@@ -208,6 +209,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
               },
               [payload.buffer as ArrayBuffer],
             );
+            if (done.buffer) payloads.put(done.buffer);
             const pool = await outReady;
             const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s);
             void sent.finally(() => staging.release(s)).catch(() => undefined);

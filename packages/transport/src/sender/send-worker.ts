@@ -84,6 +84,9 @@ async function handle(job: SendJob): Promise<boolean> {
     case 'CLOSE':
       await enc.close();
       await endSocket(sock);
+      // Everything is with the kernel; the receiver keeps its side open until
+      // the migration is done, which must not keep this thread alive.
+      sock.destroy();
       post({ code: 'CLOSED' });
       port.close();
       return false;

@@ -51,7 +51,8 @@ export type RecvJob =
 
 export type WorkerReply =
   | { code: 'READY' }
-  | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number }
+  /** A job finished; `buffer` hands a transferred payload buffer back for reuse. */
+  | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number; buffer?: ArrayBuffer }
   | { code: 'CLOSED' }
   | { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } };
 

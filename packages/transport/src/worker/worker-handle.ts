@@ -8,8 +8,15 @@ import { Worker, type TransferListItem } from 'node:worker_threads';
 import { MultifdError, type MultifdErrorCode } from '@multifd/core';
 import { unknownMessage, type Seq, type WorkerReply } from './protocol.js';
 
+/** What a DONE reply carries back. */
+export interface JobDone {
+  wireBytes: number;
+  pages: number;
+  buffer?: ArrayBuffer;
+}
+
 interface Pending {
-  resolve: (done: { wireBytes: number; pages: number }) => void;
+  resolve: (done: JobDone) => void;
   reject: (e: unknown) => void;
 }
 
@@ -58,7 +65,7 @@ export class WorkerHandle<Job extends { code: string }> {
         case 'DONE': {
           const p = this.#pending.get(msg.seq);
           this.#pending.delete(msg.seq);
-          p?.resolve({ wireBytes: msg.wireBytes, pages: msg.pages });
+          p?.resolve({ wireBytes: msg.wireBytes, pages: msg.pages, ...(msg.buffer ? { buffer: msg.buffer } : {}) });
           return;
         }
         case 'CLOSED':
@@ -103,10 +110,10 @@ export class WorkerHandle<Job extends { code: string }> {
   }
 
   /** Post a job; resolves with its DONE reply. `job.seq` is filled in. */
-  run(job: Job, transfer: readonly TransferListItem[] = []): Promise<{ wireBytes: number; pages: number }> {
+  run(job: Job, transfer: readonly TransferListItem[] = []): Promise<JobDone> {
     if (this.#failed) return Promise.reject(this.#failed);
     const seq = ++this.#seq;
-    const promise = new Promise<{ wireBytes: number; pages: number }>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
+    const promise = new Promise<JobDone>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
     this.worker.postMessage({ ...job, seq }, transfer);
     return promise;
   }
