@@ -199,12 +199,14 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
         checkReport(name, w, report!);
         if (!sameBytes(mem.block(BLOCK_NAME)!, source)) fail(name, 'MemorySink decode differs from the image');
 
-        // Outputs are removed after the last repetition: freeing a GiB of page cache right before a run slows it.
         const out = fs.mkdtempSync(path.join(w.dir, 'out-'));
         let file = '';
         ms.files.push(await timed(async () => ({ report, file } = await decodeToFiles(w, registry, out, options.readChunk, BLOCK_NAME, options.reader))));
         checkReport(name, w, report!);
         if (!fileEquals(file, source)) fail(name, 'FileSink decode differs from the image');
+        // Removed at once (also with --keep): new page cache is slow to get on some VMs, so
+        // keeping every repetition's output would make each run write into fresh memory.
+        fs.rmSync(out, { recursive: true, force: true });
         log(`${name} rep ${rep + 1}/${options.reps}: raw ${ms.raw.at(-1)!.ms.toFixed(0)} ms, engine ${ms.engine.at(-1)!.ms.toFixed(0)} ms, memory ${ms.memory.at(-1)!.ms.toFixed(0)} ms, files ${ms.files.at(-1)!.ms.toFixed(0)} ms`);
       }
 
