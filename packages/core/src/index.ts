@@ -40,3 +40,5 @@ export * from './pages/patterns.js';
 export * from './sender/planner.js';
 export * from './sender/offline-writer.js';
 export * from './assembler/packet-applier.js';
+export * from './pages/zero-scan.js';
+export * from './sender/scan-packets.js';

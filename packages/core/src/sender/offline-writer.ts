@@ -4,7 +4,8 @@
  * and files that must hold exactly what would go on the wire.
  */
 import type { AnyMultiFDMethods } from '../methods.js';
-import { PacketEncoder, pageViews } from '../channel-stream/packet-encoder.js';
+import { PacketEncoder } from '../channel-stream/packet-encoder.js';
+import { sendScan } from './scan-packets.js';
 import type { RAMBlock } from '../ramblock.js';
 import { MigrationPlanner, type PageSelection, type PlanStep } from './planner.js';
 
@@ -38,7 +39,6 @@ export async function writeMigration(options: WriteMigrationOptions): Promise<Mi
       id,
       ...(options.level !== undefined ? { level: options.level } : {}),
       ...(options.codecOptions ? { codecOptions: options.codecOptions } : {}),
-      nextPacketNum: () => num++,
     }),
   );
   let turn = 0;
@@ -48,14 +48,20 @@ export async function writeMigration(options: WriteMigrationOptions): Promise<Mi
         await out.main(step.bytes);
       } else if (step.kind === 'sync') {
         for (const enc of encoders) {
-          const p = await enc.sync();
+          const p = await enc.sync({ num: num++ });
           await out.channel(enc.id, [p.header]);
         }
-      } else {
+      } else if (step.kind === 'scan') {
         const enc = encoders[turn++ % encoders.length]!;
-        const p = await enc.packet(step.block.name, step.offsets, pageViews(step.block.memory, step.offsets));
-        await out.channel(enc.id, [p.header, ...p.payload]);
+        const r = await sendScan(enc, step.block, step.pages, {
+          nextNum: () => num++,
+          emit: (p) => out.channel(enc.id, [p.header, ...p.payload]),
+        });
+        planner.sent(r.normalPages, r.packets);
+        const bytes = planner.zeroPages(step.block, r.zeros);
+        if (bytes) await out.main(bytes);
       }
+      // 'drain': every scan above ran to completion already.
     }
   };
   try {

@@ -7,23 +7,32 @@
  * over (dirty) memory is one PART section (END for the last), all-zero pages
  * go as ZERO records on the main stream and the rest as multifd packets, and
  * each section closes with a sync of every channel followed by its EOS.
+ *
+ * Unlike QEMU 7.2, which checks every page for zeros in its one migration
+ * thread, the planner only hands out candidate pages: executors scan them
+ * (in parallel, one channel worker each) and report the zero pages back, and
+ * only then are the section's ZERO records written, before its EOS.
  */
 import { PAGES_PER_PACKET, PAGE_SIZE } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import { MainStreamEncoder } from '../main-stream/encoder.js';
-import { bufferView, isZeroRange } from '../pages/patterns.js';
+import type { ScanPages } from '../pages/zero-scan.js';
 import type { RAMBlock } from '../ramblock.js';
 
 export type PlanStep =
   /** Bytes for the main connection. */
   | { kind: 'main'; bytes: Uint8Array }
-  /** A packet of normal pages of one block, for whichever channel is free. */
-  | { kind: 'packet'; block: RAMBlock; offsets: number[] }
+  /**
+   * Pages of one block to send, for whichever channel is free: the executor
+   * splits them into zero and normal pages (splitZeroPages), sends the normal
+   * ones in packets of up to 128, and reports the zero ones back with
+   * planner.zeroPages() (QEMU 7.2 sends those as main-stream records).
+   */
+  | { kind: 'scan'; block: RAMBlock; pages: ScanPages }
+  /** Every scan so far must be finished and its zero pages reported. */
+  | { kind: 'drain' }
   /** Every channel sends a SYNC packet after the packets it already has. */
   | { kind: 'sync' };
-
-/** Bytes checked at once on the zero fast path (16 pages). */
-const ZERO_RUN_BYTES = 16 * PAGE_SIZE;
 
 /** A page to send: block name and byte offset. */
 export interface PageRef {
@@ -43,15 +52,15 @@ export interface PlannerOptions {
   machine?: string;
   /** Main-stream bytes to gather before emitting them (default 64 KiB). */
   mainChunk?: number;
-  /** Pages per packet (default and maximum 128). */
-  pagesPerPacket?: number;
+  /** Candidate pages per scan step (default 1024: 4 MiB, a few packets). */
+  scanPages?: number;
 }
 
 export class MigrationPlanner {
   readonly #blocks: Map<string, RAMBlock>;
   readonly #main: MainStreamEncoder;
   readonly #mainChunk: number;
-  readonly #perPacket: number;
+  readonly #scanPages: number;
   #started = false;
   #ended = false;
   /** Pages handled per pass: [zero records, normal pages]. */
@@ -61,7 +70,7 @@ export class MigrationPlanner {
     this.#blocks = new Map(options.blocks.map((b) => [b.name, b]));
     this.#main = new MainStreamEncoder(options.machine ? { machine: options.machine } : {});
     this.#mainChunk = options.mainChunk ?? 64 * 1024;
-    this.#perPacket = Math.min(options.pagesPerPacket ?? PAGES_PER_PACKET, PAGES_PER_PACKET);
+    this.#scanPages = Math.max(1, options.scanPages ?? 8 * PAGES_PER_PACKET);
     for (const b of options.blocks) {
       if (b.memory.length < b.usedLength) {
         throw new MultifdError('ERR_MULTIFD_TOO_LARGE', `RAMBlock ${b.name}: ${b.memory.length} bytes of memory for a used length of ${b.usedLength}`);
@@ -90,14 +99,15 @@ export class MigrationPlanner {
   }
 
   /**
-   * One pass over `pages` (PART section; END when `last`): zero pages as main
-   * records, the others in packets of up to 128 pages of one block, then a
-   * sync and the section's EOS.
+   * One pass over `pages` (PART section; END when `last`): scan steps for the
+   * channels, then, once they are drained, the zero pages' records, a sync
+   * and the section's EOS.
    */
   *pass(pages: PageSelection, last = false): Generator<PlanStep> {
     if (!this.#started || this.#ended) throw new MultifdError('ERR_MULTIFD_STATE', `pass() ${this.#ended ? 'after the last pass' : 'before start()'}`);
     this.#main.begin(last ? 'end' : 'part');
-    for (const [block, offsets] of this.#byBlock(pages)) yield* this.#scan(block, offsets);
+    for (const [block, offsets] of this.#byBlock(pages)) yield* this.#scans(block, offsets);
+    yield { kind: 'drain' };
     const records = this.#main.drain();
     if (records.length > 0) yield { kind: 'main', bytes: records };
     yield { kind: 'sync' };
@@ -107,6 +117,23 @@ export class MigrationPlanner {
       this.#ended = true;
       yield { kind: 'main', bytes: this.#main.eof() };
     }
+  }
+
+  /**
+   * An executor found these pages of `block` all zero: they become ZERO
+   * records of the open section. Returns main-stream bytes to send once
+   * enough have gathered.
+   */
+  zeroPages(block: RAMBlock, offsets: readonly number[]): Uint8Array | undefined {
+    for (const off of offsets) this.#main.zero(block.name, off);
+    this.counts.zeroPages += offsets.length;
+    return this.#main.drainIfOver(this.#mainChunk);
+  }
+
+  /** An executor sent `pages` normal pages in `packets` packets. */
+  sent(pages: number, packets: number): void {
+    this.counts.normalPages += pages;
+    this.counts.packets += packets;
   }
 
   /** The selection as (block, offsets) runs; 'all' means every page of the block. */
@@ -139,53 +166,26 @@ export class MigrationPlanner {
     return b;
   }
 
-  /** Zero records and packets for `offsets` of one block. */
-  *#scan(block: RAMBlock, offsets: Iterable<number> | 'all'): Generator<PlanStep> {
-    const mem = bufferView(block.memory);
+  /** Scan steps of at most #scanPages pages for `offsets` of one block. */
+  *#scans(block: RAMBlock, offsets: Iterable<number> | 'all'): Generator<PlanStep> {
     const used = block.usedLength;
-    let packet: number[] = [];
-    const zero = (off: number): Uint8Array | undefined => {
-      this.#main.zero(block.name, off);
-      this.counts.zeroPages++;
-      return this.#main.drainIfOver(this.#mainChunk);
-    };
-    const normal = (off: number): PlanStep | undefined => {
-      packet.push(off);
-      this.counts.normalPages++;
-      if (packet.length < this.#perPacket) return undefined;
-      const step: PlanStep = { kind: 'packet', block, offsets: packet };
-      packet = [];
-      this.counts.packets++;
-      return step;
-    };
-    const isZero = (off: number) =>
-      mem[off] === 0 && mem[off + PAGE_SIZE - 1] === 0 && mem[off + PAGE_SIZE / 2] === 0 && isZeroRange(mem, off, off + PAGE_SIZE);
+    const step = this.#scanPages;
     if (offsets === 'all') {
-      for (let off = 0; off < used; ) {
-        // Fast path: 16 zero pages at once (most of an idle guest's RAM).
-        if (off + ZERO_RUN_BYTES <= used && mem[off] === 0 && isZeroRange(mem, off, off + ZERO_RUN_BYTES)) {
-          for (const end = off + ZERO_RUN_BYTES; off < end; off += PAGE_SIZE) {
-            const bytes = zero(off);
-            if (bytes) yield { kind: 'main', bytes };
-          }
-          continue;
-        }
-        const step = isZero(off) ? zero(off) : normal(off);
-        if (step) yield step instanceof Uint8Array ? { kind: 'main', bytes: step } : step;
-        off += PAGE_SIZE;
+      const pages = used / PAGE_SIZE;
+      for (let p = 0; p < pages; p += step) yield { kind: 'scan', block, pages: { start: p * PAGE_SIZE, count: Math.min(step, pages - p) } };
+      return;
+    }
+    let batch: number[] = [];
+    for (const off of offsets) {
+      if (!(off % PAGE_SIZE === 0 && off >= 0 && off + PAGE_SIZE <= used)) {
+        throw new MultifdError('ERR_MULTIFD_OFFSET_RANGE', `0x${off.toString(16)} is not a page of ${block.name}`);
       }
-    } else {
-      for (const off of offsets) {
-        if (!(off % PAGE_SIZE === 0 && off >= 0 && off + PAGE_SIZE <= used)) {
-          throw new MultifdError('ERR_MULTIFD_OFFSET_RANGE', `0x${off.toString(16)} is not a page of ${block.name}`);
-        }
-        const step = isZero(off) ? zero(off) : normal(off);
-        if (step) yield step instanceof Uint8Array ? { kind: 'main', bytes: step } : step;
+      batch.push(off);
+      if (batch.length === step) {
+        yield { kind: 'scan', block, pages: batch };
+        batch = [];
       }
     }
-    if (packet.length > 0) {
-      this.counts.packets++;
-      yield { kind: 'packet', block, offsets: packet };
-    }
+    if (batch.length > 0) yield { kind: 'scan', block, pages: batch };
   }
 }

@@ -5,9 +5,9 @@
  * is full, dispatch waits. Pages are never copied here: a job names the
  * block and offsets, the worker reads the shared memory.
  */
-import { MultifdError } from '@multifd/core';
+import { MultifdError, type ScanPages } from '@multifd/core';
 import type { SendJob } from '../worker/protocol.js';
-import { WorkerHandle } from '../worker/worker-handle.js';
+import { WorkerHandle, type JobDone } from '../worker/worker-handle.js';
 import type { SendWorkerData } from './send-worker.js';
 
 export interface ChannelStats {
@@ -22,7 +22,7 @@ export class SendChannelPool {
   readonly #inflight: Set<Promise<unknown>>[];
   readonly #window: number;
   readonly stats: ChannelStats[];
-  #num = 0n;
+  readonly #packetNum: BigInt64Array;
   #failure: MultifdError | undefined;
   #onStats: () => void;
 
@@ -34,8 +34,11 @@ export class SendChannelPool {
     this.#window = options.window;
     this.#onStats = options.onStats;
     const file = new URL('./send-worker.js', import.meta.url);
+    // packet_num: one counter shared by every channel, as QEMU's is.
+    const packetNum = base.packetNum ?? new BigInt64Array(new SharedArrayBuffer(8));
+    this.#packetNum = packetNum;
     this.#workers = Array.from({ length: channels }, (_, channel) =>
-      new WorkerHandle<SendJob>(file, { ...base, channel } satisfies SendWorkerData, {
+      new WorkerHandle<SendJob>(file, { ...base, packetNum, channel } satisfies SendWorkerData, {
         channel,
         readyTimeout: options.readyTimeoutMs,
         onFailure: (e) => {
@@ -56,7 +59,7 @@ export class SendChannelPool {
   /** Queue a packet of `offsets` of block number `block` on the least busy channel. */
   async packet(block: number, offsets: number[], extra: { zeroOffsets?: number[] } = {}): Promise<void> {
     const i = await this.#freeChannel();
-    this.#track(i, this.#workers[i]!.run({ code: 'PACKET', seq: 0, num: this.#num++, block, offsets, ...extra }));
+    this.#track(i, this.#workers[i]!.run({ code: 'PACKET', seq: 0, num: this.#next(), block, offsets, ...extra }));
   }
 
   /** The least busy channel, once it has room in its window. */
@@ -70,17 +73,28 @@ export class SendChannelPool {
     }
   }
 
+  /**
+   * Queue a scan of `pages` of block number `block` on the least busy
+   * channel; resolves once queued, with `done` for the worker's result.
+   */
+  async scan(block: number, pages: ScanPages, zeroInPackets = false): Promise<{ done: Promise<JobDone> }> {
+    const i = await this.#freeChannel();
+    const done = this.#workers[i]!.run({ code: 'SCAN', seq: 0, block, pages, ...(zeroInPackets ? { zeroInPackets } : {}) });
+    this.#track(i, done);
+    return { done };
+  }
+
   /** Queue a packet of pages held in staging slot `slot` (a relay); resolves once queued, `sent` once written. */
   async pagesFromSlot(block: string, offsets: number[], slot: number, zeroOffsets?: number[]): Promise<{ sent: Promise<unknown> }> {
     const i = await this.#freeChannel();
-    const sent = this.#track(i, this.#workers[i]!.run({ code: 'PAGES', seq: 0, num: this.#num++, block, offsets, slot, ...(zeroOffsets ? { zeroOffsets } : {}) }));
+    const sent = this.#track(i, this.#workers[i]!.run({ code: 'PAGES', seq: 0, num: this.#next(), block, offsets, slot, ...(zeroOffsets ? { zeroOffsets } : {}) }));
     return { sent };
   }
 
   /** Send a SYNC on every channel after its queued packets; resolves when all are sent. */
   async sync(): Promise<void> {
     if (this.#failure) throw this.#failure;
-    const jobs = this.#workers.map((w, i) => this.#track(i, w.run({ code: 'SYNC', seq: 0, num: this.#num++ })));
+    const jobs = this.#workers.map((w, i) => this.#track(i, w.run({ code: 'SYNC', seq: 0, num: this.#next() })));
     await Promise.all(jobs);
   }
 
@@ -100,13 +114,17 @@ export class SendChannelPool {
     await Promise.all(this.#workers.map((w) => w.terminate(reason).catch(() => undefined)));
   }
 
-  #track(i: number, job: Promise<{ wireBytes: number; pages: number }>): Promise<unknown> {
+  #next(): bigint {
+    return Atomics.add(this.#packetNum, 0, 1n);
+  }
+
+  #track(i: number, job: Promise<JobDone>): Promise<unknown> {
     const set = this.#inflight[i]!;
     const tracked: Promise<unknown> = job.then(
       (done) => {
         set.delete(tracked);
         const s = this.stats[i]!;
-        s.packets++;
+        s.packets += done.scan ? done.scan.packets : 1;
         s.pages += done.pages;
         s.wireBytes += done.wireBytes;
         this.#onStats();

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Socket } from 'node:net';
-import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews } from '@multifd/core';
+import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
 import { connect, endSocket, writeChunks, type Address, type TlsOptions } from '../net.js';
@@ -27,6 +27,8 @@ export interface SendWorkerData {
   blocks: { name: string; memory: Uint8Array }[];
   /** A relay's staging memory: slots of 128 pages that PAGES jobs read from. */
   staging?: Uint8Array;
+  /** packet_num, one counter shared by every channel (as QEMU's), in shared memory. */
+  packetNum?: BigInt64Array;
 }
 
 const data = workerData as SendWorkerData;
@@ -52,6 +54,23 @@ async function handle(job: SendJob): Promise<boolean> {
   const enc = encoder!;
   const sock = socket!;
   switch (job.code) {
+    case 'SCAN': {
+      const block = data.blocks[job.block]!;
+      const r = await sendScan(enc, block, job.pages, {
+        ...(job.zeroInPackets ? { zeroInPackets: true } : {}),
+        ...(data.packetNum ? { nextNum: () => Atomics.add(data.packetNum!, 0, 1n) } : {}),
+        emit: (p) => writeChunks(sock, [p.header, ...p.payload]),
+      });
+      packets += r.packets;
+      post({
+        code: 'DONE',
+        seq: job.seq,
+        wireBytes: r.wireBytes,
+        pages: r.normalPages + r.zeroPagesInPackets,
+        scan: { zeros: r.zeros, normalPages: r.normalPages, zeroPagesInPackets: r.zeroPagesInPackets, packets: r.packets },
+      });
+      return true;
+    }
     case 'PACKET': {
       const block = data.blocks[job.block]!;
       const p = await enc.packet(block.name, job.offsets, pageViews(block.memory, job.offsets), {

@@ -231,15 +231,41 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
 
   async #run(steps: Iterable<PlanStep>): Promise<void> {
     const pool = this.#pool!;
+    // Zero pages come back from the workers' scans; their records are
+    // written to the main stream in the order the scans finish, one write at
+    // a time.
+    let mainWrites: Promise<void> = Promise.resolve();
+    const writeMain = (bytes: Uint8Array) => {
+      mainWrites = mainWrites.then(async () => {
+        await writeChunks(this.#main!, [bytes]);
+        this.#mainBytes += bytes.length;
+      });
+      return mainWrites;
+    };
+    const scans: Promise<void>[] = [];
     for (const step of steps) {
       if (this.#failure) throw this.#failure;
       switch (step.kind) {
         case 'main':
-          await writeChunks(this.#main!, [step.bytes]);
-          this.#mainBytes += step.bytes.length;
+          await mainWrites;
+          await writeMain(step.bytes);
           break;
-        case 'packet':
-          await pool.packet(this.#blockIndex.get(step.block.name)!, step.offsets);
+        case 'scan': {
+          const { done } = await pool.scan(this.#blockIndex.get(step.block.name)!, step.pages);
+          const block = step.block;
+          const handled = done.then((r) => {
+            const scan = r.scan!;
+            this.#planner.sent(scan.normalPages, scan.packets);
+            const bytes = this.#planner.zeroPages(block, scan.zeros);
+            if (bytes) void writeMain(bytes).catch(() => undefined);
+          });
+          handled.catch(() => undefined); // failures surface through the pool
+          scans.push(handled);
+          break;
+        }
+        case 'drain':
+          await Promise.all(scans.splice(0));
+          await mainWrites;
           break;
         case 'sync':
           await pool.sync();

@@ -7,12 +7,22 @@
  * Main -> recv worker:  PACKET (a framed packet to decode into RAM), CLOSE, ABORT
  * Worker -> main:       READY, DONE (job finished, with bytes), CLOSED, ERROR
  */
-import type { MultifdErrorCode } from '@multifd/core';
+import type { MultifdErrorCode, ScanPages } from '@multifd/core';
+
+/** What a SCAN job found and sent. */
+export interface ScanReply {
+  zeros: number[];
+  normalPages: number;
+  zeroPagesInPackets: number;
+  packets: number;
+}
 
 /** A job's sequence number: acks name it. */
 export type Seq = number;
 
 export type SendJob =
+  /** Split these pages of block `block` into zero and normal pages, send the normal ones (DONE carries the zero ones). */
+  | { code: 'SCAN'; seq: Seq; block: number; pages: ScanPages; zeroInPackets?: boolean }
   | { code: 'PACKET'; seq: Seq; num: bigint; block: number; offsets: number[]; zeroOffsets?: number[]; sync?: boolean }
   /** Pages a relay decoded into staging slot `slot` (see SendWorkerData.staging), sent as block `block` at `offsets`. */
   | { code: 'PAGES'; seq: Seq; num: bigint; block: string; offsets: number[]; slot: number; zeroOffsets?: number[] }
@@ -52,7 +62,7 @@ export type RecvJob =
 export type WorkerReply =
   | { code: 'READY' }
   /** A job finished; `buffer` hands a transferred payload buffer back for reuse. */
-  | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number; buffer?: ArrayBuffer }
+  | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number; buffer?: ArrayBuffer; scan?: ScanReply }
   | { code: 'CLOSED' }
   | { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } };
 

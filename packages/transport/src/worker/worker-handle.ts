@@ -6,13 +6,14 @@
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { MultifdError, type MultifdErrorCode } from '@multifd/core';
-import { unknownMessage, type Seq, type WorkerReply } from './protocol.js';
+import { unknownMessage, type ScanReply, type Seq, type WorkerReply } from './protocol.js';
 
 /** What a DONE reply carries back. */
 export interface JobDone {
   wireBytes: number;
   pages: number;
   buffer?: ArrayBuffer;
+  scan?: ScanReply;
 }
 
 interface Pending {
@@ -65,7 +66,7 @@ export class WorkerHandle<Job extends { code: string }> {
         case 'DONE': {
           const p = this.#pending.get(msg.seq);
           this.#pending.delete(msg.seq);
-          p?.resolve({ wireBytes: msg.wireBytes, pages: msg.pages, ...(msg.buffer ? { buffer: msg.buffer } : {}) });
+          p?.resolve({ wireBytes: msg.wireBytes, pages: msg.pages, ...(msg.buffer ? { buffer: msg.buffer } : {}), ...(msg.scan ? { scan: msg.scan } : {}) });
           return;
         }
         case 'CLOSED':
