@@ -21,3 +21,4 @@ export * from './receiver/incoming.js';
 export * from './staging.js';
 export * from './relay/relay.js';
 export * from './buffer-pool.js';
+export * from './outputs.js';

@@ -6,17 +6,19 @@
  * time, in order; DONE is posted once the kernel has the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Socket } from 'node:net';
 import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
-import { connect, endSocket, writeChunks, type Address, type TlsOptions } from '../net.js';
+import type { Address, TlsOptions } from '../net.js';
+import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
 
 export interface SendWorkerData {
   channel: number;
   address: Address;
+  /** Instead of connecting: write the channel to DIR/ch<id>.bin, or discard it. */
+  local?: LocalOutput;
   tls?: TlsOptions;
   connectTimeoutMs: number;
   codecModules: string[];
@@ -35,7 +37,7 @@ const data = workerData as SendWorkerData;
 const port = parentPort!;
 const post = (msg: WorkerReply) => port.postMessage(msg);
 
-let socket: Socket | undefined;
+let output: StreamOutput | undefined;
 let encoder: PacketEncoder | undefined;
 let packets = 0;
 let failed = false;
@@ -46,20 +48,20 @@ function fail(error: unknown): void {
   if (failed) return;
   failed = true;
   post(errorReply(MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER'), packets));
-  socket?.destroy();
+  output?.destroy();
   port.close();
 }
 
 async function handle(job: SendJob): Promise<boolean> {
   const enc = encoder!;
-  const sock = socket!;
+  const out = output!;
   switch (job.code) {
     case 'SCAN': {
       const block = data.blocks[job.block]!;
       const r = await sendScan(enc, block, job.pages, {
         ...(job.zeroInPackets ? { zeroInPackets: true } : {}),
         ...(data.packetNum ? { nextNum: () => Atomics.add(data.packetNum!, 0, 1n) } : {}),
-        emit: (p) => writeChunks(sock, [p.header, ...p.payload]),
+        emit: (p) => out.write([p.header, ...p.payload]),
       });
       packets += r.packets;
       post({
@@ -78,7 +80,7 @@ async function handle(job: SendJob): Promise<boolean> {
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
       });
-      await writeChunks(sock, [p.header, ...p.payload]);
+      await out.write([p.header, ...p.payload]);
       packets++;
       post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
       return true;
@@ -88,29 +90,29 @@ async function handle(job: SendJob): Promise<boolean> {
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
       });
-      await writeChunks(sock, [p.header, ...p.payload]);
+      await out.write([p.header, ...p.payload]);
       packets++;
       post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
       return true;
     }
     case 'SYNC': {
       const p = await enc.sync({ num: job.num });
-      await writeChunks(sock, [p.header]);
+      await out.write([p.header]);
       packets++;
       post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE, pages: 0 });
       return true;
     }
     case 'CLOSE':
       await enc.close();
-      await endSocket(sock);
+      await out.end();
       // Everything is with the kernel; the receiver keeps its side open until
       // the migration is done, which must not keep this thread alive.
-      sock.destroy();
+      out.destroy();
       post({ code: 'CLOSED' });
       port.close();
       return false;
     case 'ABORT':
-      socket?.destroy();
+      output?.destroy();
       port.close();
       return false;
     default:
@@ -142,14 +144,21 @@ async function start(): Promise<void> {
     ...(data.codecOptions ? { codecOptions: data.codecOptions } : {}),
   });
   await encoder.setup();
-  socket = await connect(data.address, { timeoutMs: data.connectTimeoutMs, label: `channel ${data.channel}`, ...(data.tls ? { tls: data.tls } : {}) });
-  socket.on('error', (err) => fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
-  socket.on('close', () => {
-    if (!failed && queue.length > 0) fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'peer closed the connection', { channel: data.channel }));
-  });
-  // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
-  socket.on('data', () => undefined);
-  await writeChunks(socket, [encoder.initialPacket(data.uuid)]);
+  output = await openOutput(
+    data.local
+      ? { local: data.local, file: `ch${data.channel}.bin` }
+      : { address: data.address, timeoutMs: data.connectTimeoutMs, label: `channel ${data.channel}`, ...(data.tls ? { tls: data.tls } : {}) },
+  );
+  const socket = output.socket;
+  if (socket) {
+    socket.on('error', (err) => fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
+    socket.on('close', () => {
+      if (!failed && queue.length > 0) fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'peer closed the connection', { channel: data.channel }));
+    });
+    // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
+    socket.on('data', () => undefined);
+  }
+  await output.write([encoder.initialPacket(data.uuid)]);
   post({ code: 'READY' });
 }
 

@@ -25,14 +25,22 @@ import {
 } from '@multifd/core';
 import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
-import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { parseAddress, type Address, type TlsOptions } from '../net.js';
+import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { DEFAULTS } from '../options.js';
 import { sharedBlocks, type RAMBlockInput } from '../memory.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { SendChannelPool } from './channel-pool.js';
 
 export interface SenderOptions {
-  to: Address | string;
+  /** The receiver (`multifd receive`, a QEMU destination or a proxy). */
+  to?: Address | string;
+  /**
+   * Instead of `to`: write the streams as files (DIR/main.bin, DIR/ch<id>.bin,
+   * exactly as they would be on the wire) or discard them (to measure the
+   * pipeline alone).
+   */
+  output?: LocalOutput;
   channels: number;
   /** Method name or value ("zstd", 2). */
   method: string | number;
@@ -68,7 +76,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
   readonly #address: Address;
   #planner: MigrationPlanner;
   #pool: SendChannelPool | undefined;
-  #main: Socket | undefined;
+  #main: StreamOutput | undefined;
   #mainBytes = 0;
   #epochs = 0;
   #startedAt = 0;
@@ -82,7 +90,10 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
   constructor(options: SenderOptions) {
     super();
     this.#o = options;
-    this.#address = typeof options.to === 'string' ? parseAddress(options.to) : options.to;
+    if ((options.to === undefined) === (options.output === undefined)) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', 'give the sender either `to` or `output`');
+    }
+    this.#address = typeof options.to === 'string' ? parseAddress(options.to) : (options.to ?? { host: '', port: 0 });
     if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
@@ -118,11 +129,14 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       const codec = registry.lookup(o.method);
       resolveLevel(codec, o.level);
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-      this.#main = await connect(this.#address, { timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) });
-      this.#watchMain(this.#main);
+      this.#main = await openOutput(
+        o.output ? { local: o.output, file: 'main.bin' } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
+      );
+      if (this.#main.socket) this.#watchMain(this.#main.socket);
       this.#pool = new SendChannelPool(
         {
           address: this.#address,
+          ...(o.output ? { local: o.output } : {}),
           ...(o.tls ? { tls: o.tls } : {}),
           connectTimeoutMs: timeoutMs,
           codecModules: modules,
@@ -167,8 +181,8 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     try {
       await this.#run(this.#planner.pass(pages, true));
       await this.#pool!.close();
-      await endSocket(this.#main!);
-      await this.#waitPeerClose();
+      await this.#main!.end();
+      if (this.#main!.socket) await this.#waitPeerClose();
       this.#state = 'done';
       this.#progress.flush();
       return this.progress();
@@ -237,7 +251,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     let mainWrites: Promise<void> = Promise.resolve();
     const writeMain = (bytes: Uint8Array) => {
       mainWrites = mainWrites.then(async () => {
-        await writeChunks(this.#main!, [bytes]);
+        await this.#main!.write([bytes]);
         this.#mainBytes += bytes.length;
       });
       return mainWrites;
