@@ -22,3 +22,4 @@ export * from './staging.js';
 export * from './relay/relay.js';
 export * from './buffer-pool.js';
 export * from './outputs.js';
+export * from './receiver/worker-decoder.js';

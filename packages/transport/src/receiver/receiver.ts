@@ -16,20 +16,14 @@ import {
   MemorySink,
   MultifdError,
   NIL_UUID,
-  assembleMigration,
   type AssembleReport,
-  type PageSink,
-  type RAMBlockInfo,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import type { Address, TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
-import type { RecvJob, RecvTarget } from '../worker/protocol.js';
-import { WorkerHandle } from '../worker/worker-handle.js';
-import type { RecvWorkerData } from './recv-worker.js';
-import { payloadPool, workerApplier } from './worker-applier.js';
 import { IncomingMigration } from './incoming.js';
+import { WorkerDecoder } from './worker-decoder.js';
 
 export interface ReceiverOptions {
   listen: Address | string;
@@ -73,8 +67,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
   readonly #o: ReceiverOptions;
   readonly #incoming: IncomingMigration;
   #listening = false;
-  #workers: WorkerHandle<RecvJob>[] = [];
-  #sink: MemorySink | FileSink | undefined;
+  #decoder: WorkerDecoder | undefined;
   #done: Promise<ReceiveReport> | undefined;
   #failure: MultifdError | undefined;
   readonly #abort = new AbortController();
@@ -107,7 +100,8 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
 
   /** A RAMBlock's memory (memory mode), once the migration is done. */
   block(name: string): Uint8Array | undefined {
-    return this.#sink instanceof MemorySink ? this.#sink.block(name) : undefined;
+    const sink = this.#decoder?.sink;
+    return sink instanceof MemorySink ? sink.block(name) : undefined;
   }
 
   progress(): TransferProgress {
@@ -127,21 +121,17 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     if (this.#listening) throw new MultifdError('ERR_MULTIFD_STATE', 'listen() twice');
     this.#listening = true;
     const o = this.#o;
-    const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
-    const registry = await loadCodecs(modules);
-    if (o.method !== undefined) registry.lookup(o.method);
-    const file = new URL('./recv-worker.js', import.meta.url);
-    this.#workers = Array.from({ length: o.channels }, (_, channel) =>
-      new WorkerHandle<RecvJob>(file, { channel, codecModules: modules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) } satisfies RecvWorkerData, {
-        channel,
-        readyTimeout: DEFAULTS.connectTimeoutMs,
-        onFailure: (e) => this.#fail(e),
-      }),
-    );
-    await Promise.all(this.#workers.map((w) => w.ready()));
-    if (o.out) fs.mkdirSync(o.out, { recursive: true });
-    this.#sink = o.out ? new FileSink(o.out) : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}) });
-    this.#done = this.#run(registry);
+    if (o.method !== undefined) (await loadCodecs((o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier))).lookup(o.method);
+    this.#decoder = await WorkerDecoder.start({
+      channels: o.channels,
+      ...(o.codecModules ? { codecModules: o.codecModules } : {}),
+      ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
+      ...(o.out ? { out: o.out } : {}),
+      ...(o.maxRamBytes ? { maxRamBytes: o.maxRamBytes } : {}),
+      ...(o.window ? { window: o.window } : {}),
+      onFailure: (e) => this.#fail(e),
+    });
+    this.#done = this.#run(this.#decoder);
     this.#done.catch(() => undefined);
     return this.#incoming.listen();
   }
@@ -165,45 +155,27 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     this.#incoming.fail(error);
   }
 
-  async #run(registry: Awaited<ReturnType<typeof loadCodecs>>): Promise<ReceiveReport> {
+  async #run(decoder: WorkerDecoder): Promise<ReceiveReport> {
     const o = this.#o;
-    const sink = this.#sink!;
-    const workers = this.#workers;
-    const payloads = payloadPool();
-    const broadcasting: PageSink = {
-      async setBlocks(blocks: readonly RAMBlockInfo[]) {
-        await sink.setBlocks(blocks);
-        const target: RecvTarget =
-          sink instanceof MemorySink
-            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.block(b.name)! })) }
-            : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
-        await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
-      },
-      pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
-      commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
-      fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
-      close: (lengths) => sink.close(lengths),
-      abort: () => (sink instanceof FileSink ? sink.abort() : undefined),
-    };
+    const sink = decoder.sink;
     try {
-      const report = await assembleMigration({
-        main: { label: 'main stream', source: o.mainStreamFile ? tee(this.#incoming.main, o.mainStreamFile) : this.#incoming.main },
-        channels: this.#incoming.channels.map((c) => ({ label: c.label, source: c })),
-        registry,
-        ...(o.method !== undefined ? { method: o.method } : {}),
-        sink: broadcasting,
-        uuid: o.uuid ?? NIL_UUID,
-        channelCount: o.channels,
-        applier: (slot) => workerApplier(workers[slot.slot]!, payloads),
-        window: o.window ?? DEFAULTS.window,
-        mainStream: { ...(o.maxRamBytes ? { maxRamBytes: o.maxRamBytes } : {}) },
-        signal: this.#abort.signal,
-        onProgress: (p) => {
-          this.#pages = p.pages;
-          this.#epochs = p.epochs;
-          this.#progress.tick();
+      const report = await decoder.decode(
+        {
+          main: { label: 'main stream', source: o.mainStreamFile ? tee(this.#incoming.main, o.mainStreamFile) : this.#incoming.main },
+          channels: this.#incoming.channels.map((c) => ({ label: c.label, source: c })),
         },
-      });
+        {
+          ...(o.method !== undefined ? { method: o.method } : {}),
+          uuid: o.uuid ?? NIL_UUID,
+          channelCount: o.channels,
+          signal: this.#abort.signal,
+          onProgress: (p) => {
+            this.#pages = p.pages;
+            this.#epochs = p.epochs;
+            this.#progress.tick();
+          },
+        },
+      );
       if (this.#failure) throw this.#failure;
       const missing = report.ramblocks.filter((b) => b.missing > 0);
       if ((o.requireAllPages ?? true) && missing.length > 0) {
@@ -212,7 +184,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
           `the migration ended with pages never received: ${missing.map((b) => `${b.name} ${b.missing}`).join(', ')}`,
         );
       }
-      await Promise.all(workers.map((w) => w.close()));
+      await decoder.close();
       this.#incoming.acknowledge();
       this.#progress.flush();
       return {
@@ -224,7 +196,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     } catch (e) {
       const error = this.#failure ?? (MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
       this.#fail(error);
-      await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
+      await decoder.terminate();
       throw error;
     } finally {
       // Closing tells the sender everything arrived (or that it failed).

@@ -1,0 +1,149 @@
+/**
+ * Decoding a migration's streams with one worker thread per channel: the
+ * part of receiving that does not care where the bytes come from. The
+ * receiver feeds it sockets; `decodeWithWorkers` feeds it files (what
+ * `compare` uses to measure decompression through the real pipeline).
+ */
+import * as fs from 'node:fs';
+import {
+  FileSink,
+  MemorySink,
+  MultifdError,
+  assembleMigration,
+  type AssembleOptions,
+  type AssembleReport,
+  type PageSink,
+  type RAMBlockInfo,
+  type StreamInput,
+} from '@multifd/core';
+import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
+import { DEFAULTS } from '../options.js';
+import type { RecvJob, RecvTarget } from '../worker/protocol.js';
+import { WorkerHandle } from '../worker/worker-handle.js';
+import type { RecvWorkerData } from './recv-worker.js';
+import { payloadPool, workerApplier } from './worker-applier.js';
+
+export interface WorkerDecoderOptions {
+  channels: number;
+  codecModules?: readonly string[];
+  codecOptions?: Record<string, unknown>;
+  /** Write RAMBlocks into DIR (sparse files); default: shared memory. */
+  out?: string;
+  maxRamBytes?: number;
+  window?: number;
+  onFailure: (e: MultifdError) => void;
+}
+
+/** Channel workers plus the sink they write into. */
+export class WorkerDecoder {
+  readonly sink: MemorySink | FileSink;
+  readonly #workers: WorkerHandle<RecvJob>[];
+  readonly #o: WorkerDecoderOptions;
+  readonly registry: Awaited<ReturnType<typeof loadCodecs>>;
+
+  private constructor(o: WorkerDecoderOptions, registry: Awaited<ReturnType<typeof loadCodecs>>, workers: WorkerHandle<RecvJob>[]) {
+    this.#o = o;
+    this.registry = registry;
+    this.#workers = workers;
+    if (o.out) fs.mkdirSync(o.out, { recursive: true });
+    this.sink = o.out ? new FileSink(o.out) : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}) });
+  }
+
+  /** Start the workers (each imports the codec modules) and wait until they are ready. */
+  static async start(o: WorkerDecoderOptions): Promise<WorkerDecoder> {
+    const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
+    const registry = await loadCodecs(modules);
+    const file = new URL('./recv-worker.js', import.meta.url);
+    const workers = Array.from({ length: o.channels }, (_, channel) =>
+      new WorkerHandle<RecvJob>(file, { channel, codecModules: modules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) } satisfies RecvWorkerData, {
+        channel,
+        readyTimeout: DEFAULTS.connectTimeoutMs,
+        onFailure: o.onFailure,
+      }),
+    );
+    await Promise.all(workers.map((w) => w.ready()));
+    return new WorkerDecoder(o, registry, workers);
+  }
+
+  /**
+   * Run core's assembler over `inputs` with the workers decoding every
+   * packet. `extra` passes the rest of AssembleOptions (uuid, method,
+   * progress, signal, ...).
+   */
+  async decode(
+    inputs: { main?: StreamInput; channels: readonly StreamInput[] },
+    extra: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier'> = {},
+  ): Promise<AssembleReport> {
+    if (inputs.channels.length > this.#workers.length) {
+      throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `${inputs.channels.length} channel streams for ${this.#workers.length} workers`);
+    }
+    const sink = this.sink;
+    const workers = this.#workers;
+    const payloads = payloadPool();
+    // The sink's blocks exist once the main stream lists them; the workers then open them too.
+    const broadcasting: PageSink = {
+      async setBlocks(blocks: readonly RAMBlockInfo[]) {
+        await sink.setBlocks(blocks);
+        const target: RecvTarget =
+          sink instanceof MemorySink
+            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.block(b.name)! })) }
+            : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
+        await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
+      },
+      pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
+      commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
+      fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
+      close: (lengths) => sink.close(lengths),
+      abort: () => (sink instanceof FileSink ? sink.abort() : undefined),
+    };
+    return assembleMigration({
+      window: this.#o.window ?? DEFAULTS.window,
+      ...extra,
+      ...(inputs.main ? { main: inputs.main } : {}),
+      channels: inputs.channels,
+      registry: this.registry,
+      sink: broadcasting,
+      applier: (slot) => workerApplier(workers[slot.slot]!, payloads),
+      mainStream: { ...(this.#o.maxRamBytes ? { maxRamBytes: this.#o.maxRamBytes } : {}), ...(extra.mainStream ?? {}) },
+    });
+  }
+
+  /** Let the workers finish and exit. */
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.close()));
+  }
+
+  /** Stop the workers now. */
+  async terminate(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate().catch(() => undefined)));
+  }
+}
+
+/**
+ * Decode captured streams (or any byte sources) with one worker per channel,
+ * into shared memory or `out`. Resolves with the report and the sink.
+ */
+export async function decodeWithWorkers(
+  inputs: { main?: StreamInput; channels: readonly StreamInput[] },
+  options: Omit<WorkerDecoderOptions, 'channels' | 'onFailure'> & { assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier'> } = {},
+): Promise<{ report: AssembleReport; sink: MemorySink | FileSink }> {
+  let failure: MultifdError | undefined;
+  const abort = new AbortController();
+  const decoder = await WorkerDecoder.start({
+    ...options,
+    channels: Math.max(1, inputs.channels.length),
+    onFailure: (e) => {
+      failure ??= e;
+      abort.abort(e);
+    },
+  });
+  try {
+    const report = await decoder.decode(inputs, { ...(options.assemble ?? {}), signal: abort.signal });
+    if (failure) throw failure;
+    await decoder.close();
+    return { report, sink: decoder.sink };
+  } catch (e) {
+    await decoder.terminate();
+    throw failure ?? e;
+  }
+}
