@@ -182,6 +182,9 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
       const loaded = w.files.channels.map((f) => loadChannel(codec, f));
       const ms = { raw: [] as Run[], engine: [] as Run[], memory: [] as Run[], files: [] as Run[] };
 
+      // Untimed warm-up: the first runs pay for JIT compilation and first-touch page faults.
+      await rawDecode(codec, loaded);
+      await decodeFiles(w, registry, new NullSink(), options.readChunk, options.reader);
       for (let rep = 0; rep < options.reps; rep++) {
         let pages = 0;
         ms.raw.push(await timed(async () => (pages = await rawDecode(codec, loaded))));
@@ -265,6 +268,7 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
 function notes(results: readonly CodecResult[], touch: number): string[] {
   const out = [
     'MB = 10^6 bytes. MB/s count the decompressed page bytes the multifd packets carry ("payload MB"); zero pages travel as main-stream records and are not in it (JSON ramMbps counts all guest RAM). Medians of the repetitions.',
+    'Each codec gets one untimed warm-up (raw loop and engine) before its repetitions.',
     'raw: the codec\'s recvPages loop alone over payloads already in memory, one recv state per channel, into a 512 KiB scratch buffer.',
     'engine: assembleMigration over the files (main stream + channels) into a NullSink (scratch views, nothing kept): framing, checks, epochs, the main stream\'s zero records and the codec.',
     'memory: the same into a MemorySink over memory touched before the run (an embedder restoring into existing guest RAM).',
