@@ -85,7 +85,12 @@ connection is then dropped at once, so the sender stops too).`,
       const report = await receiver.done();
       bar.done();
       const files = new Map(Object.entries(report.files ?? {}).map(([name, file]) => [name, basename(file)]));
-      const index = { ...buildIndex(report, files, report.elapsedMs / 1000), mainStreamFile: MAIN_STREAM_FILE };
+      const index = {
+        ...buildIndex(report, files, report.elapsedMs / 1000),
+        mainStreamFile: MAIN_STREAM_FILE,
+        wireBytes: report.wireBytes,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      };
       await writeFileAtomic(join(outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
       io.stdout.write(booleanOption(values, 'json') ? `${JSON.stringify(index, null, 2)}\n` : `${summaryLine(index, outDir).replace(/^decoded/, 'received')}\n`);
       return 0;

@@ -108,6 +108,8 @@ the end, to compare with what the receiver wrote.`,
       seconds,
       mbps: result.mbps,
       perChannel: result.channels,
+      /** Peak resident memory of this process (it holds the RAM images). */
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
     io.stdout.write(
       booleanOption(values, 'json')
