@@ -42,3 +42,4 @@ export * from './sender/offline-writer.js';
 export * from './assembler/packet-applier.js';
 export * from './pages/zero-scan.js';
 export * from './sender/scan-packets.js';
+export * from './profile.js';

@@ -37,6 +37,18 @@ describe('send -> receive, one worker per channel', () => {
     }
   }
 
+  for (const method of ['nocomp', 'zstd']) {
+    it(`${method} under the qemu-10 profile: zero pages travel in packets, syncs are FLUSH records`, async () => {
+      const { ram, receiver, report } = await migrate(method, 2, 3, { send: { profile: 'qemu-10' } });
+      expect(sameBytes(receiver.block('pc.ram'), ram)).toBe(true);
+      expect(report.syncMode).toBe('flush');
+      expect(report.main?.machine).toBe('pc-i440fx-10.0');
+      expect(report.main?.zeroRecords).toBe(0);
+      expect(report.channels.reduce((n, c) => n + c.zeroPages, 0)).toBeGreaterThan(0);
+      expect(report.epochs).toBe(4);
+    });
+  }
+
   it('zlib: the pako and node:zlib backends talk to each other both ways', async () => {
     for (const [send, recv] of [['pako', 'node'], ['node', 'pako']] as const) {
       const { ram, receiver } = await migrate('zlib', 2, 2, { send: { codecOptions: { backend: send } }, recv: { codecOptions: { backend: recv } } });

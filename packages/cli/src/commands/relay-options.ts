@@ -5,7 +5,7 @@
 import { MultifdError, parseUuid } from '@multifd/core';
 import type { RelayOptions } from '@multifd/transport';
 import { integerOption, requiredOption, stringOption, usageError } from '../args.js';
-import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
+import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import type { OptionTable, OptionValues } from '../command.js';
 
 export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
@@ -16,6 +16,7 @@ export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
     [`${prefix}level`]: { type: 'string', valueName: 'L', description: 'outgoing compression level (zlib 0-9, zstd 1-19; default 1)' },
     uuid: { type: 'string', valueName: 'U', description: "uuid for the outgoing channels (default: the incoming channels')" },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
+    profile: { ...PROFILE_OPTION, description: 'wire variant of the outgoing channels: qemu-7.2 (default) or qemu-10 (the destination must match the source)' },
     json: { type: 'boolean', description: 'print a JSON summary on stdout' },
   };
 }
@@ -43,6 +44,7 @@ export function relayOptions(values: OptionValues, command: string, prefix: '' |
     ...(level !== undefined ? { level } : {}),
     ...(uuid ? { uuid } : {}),
     codecOptions: { backend: zlibBackendOption(values) },
+    profile: profileOption(values),
   };
 }
 

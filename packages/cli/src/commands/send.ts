@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { MultifdError, blockFileName, parseUuid } from '@multifd/core';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
 import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
-import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
+import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
 import { loadRamImages } from '../ram-images.js';
@@ -39,6 +39,7 @@ the end, to compare with what the receiver wrote.`,
     'save-final': { type: 'string', valueName: 'DIR', description: 'write the final RAM images to DIR/<block>.bin' },
     uuid: { type: 'string', valueName: 'U', description: 'VM uuid for the initial packets (default all zero)' },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
+    profile: PROFILE_OPTION,
     json: { type: 'boolean', description: 'print a JSON summary on stdout' },
   },
 
@@ -72,6 +73,7 @@ the end, to compare with what the receiver wrote.`,
       ...(level !== undefined ? { level } : {}),
       ...(uuid ? { uuid } : {}),
       codecOptions: { backend },
+      profile: profileOption(values),
     });
     const bar = createTransferBar(io.stderr, 'send');
     sender.on('progress', (p) => bar.update(p));

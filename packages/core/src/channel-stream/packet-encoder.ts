@@ -35,6 +35,8 @@ export interface PacketEncoderOptions {
   nextPacketNum?: () => bigint;
   /** How method values become flag bits (default: the 7.2 3-bit field). */
   methodFlags?: (value: number) => number;
+  /** pages_alloc of SYNC packets without pages (QEMU 7.2: 128, QEMU 10.0: 0). */
+  syncPagesAlloc?: number;
 }
 
 export class PacketEncoder {
@@ -101,6 +103,7 @@ export class PacketEncoder {
         zeroPages: zeros.length,
         nextPacketSize: size,
         packetNum: extra.num ?? this.#nextNum(),
+        ...(!listed && this.#options.syncPagesAlloc !== undefined ? { pagesAlloc: this.#options.syncPagesAlloc } : {}),
         ramblock: listed ? block : '',
         offsets: zeros.length > 0 ? [...offsets, ...zeros] : offsets,
       },

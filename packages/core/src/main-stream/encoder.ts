@@ -83,7 +83,7 @@ export class MainStreamEncoder {
   }
 
   /** File header, configuration section, and the ram START section listing `blocks`. */
-  start(blocks: readonly RAMBlockInfo[]): Uint8Array {
+  start(blocks: readonly RAMBlockInfo[], options: { flush?: boolean } = {}): Uint8Array {
     const o = this.#out;
     o.u32(QEVM_MAGIC);
     o.u32(QEVM_VERSION);
@@ -102,6 +102,8 @@ export class MainStreamEncoder {
       o.name(b.name);
       o.u64(b.usedLength);
     }
+    // QEMU 10 syncs the channels at setup and marks it before the EOS.
+    if (options.flush) this.flush();
     this.#inSection = true;
     return this.endOfSection();
   }
@@ -150,6 +152,16 @@ export class MainStreamEncoder {
     this.#out.u8(SECTION.FOOTER);
     this.#out.u32(this.#sectionId);
     this.#inSection = false;
+    return this.#out.take();
+  }
+
+  /** A QEMU_VM_COMMAND between sections (QEMU 10: 11 = SWITCHOVER_START, no data). */
+  command(command: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+    if (this.#inSection) throw new MultifdError('ERR_MULTIFD_STATE', 'command() inside an open section');
+    this.#out.u8(SECTION.COMMAND);
+    this.#out.u16(command);
+    this.#out.u16(data.length);
+    this.#out.bytes(data);
     return this.#out.take();
   }
 

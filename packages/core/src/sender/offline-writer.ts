@@ -6,6 +6,7 @@
 import type { AnyMultiFDMethods } from '../methods.js';
 import { PacketEncoder } from '../channel-stream/packet-encoder.js';
 import { sendScan } from './scan-packets.js';
+import { QEMU_7_2, type WireProfile } from '../profile.js';
 import type { RAMBlock } from '../ramblock.js';
 import { MigrationPlanner, type PageSelection, type PlanStep } from './planner.js';
 
@@ -23,6 +24,8 @@ export interface WriteMigrationOptions {
   level?: number;
   codecOptions?: Readonly<Record<string, unknown>>;
   uuid?: Uint8Array;
+  /** Wire variant (default qemu-7.2). */
+  profile?: WireProfile;
   /** Passes over memory; default one pass over every page. The last is the END section. */
   passes?: Iterable<PageSelection>;
   out: MigrationOutput;
@@ -31,12 +34,15 @@ export interface WriteMigrationOptions {
 /** Write a whole migration; returns the planner's counts. */
 export async function writeMigration(options: WriteMigrationOptions): Promise<MigrationPlanner['counts']> {
   const { out } = options;
-  const planner = new MigrationPlanner({ blocks: options.blocks });
+  const profile = options.profile ?? QEMU_7_2;
+  const planner = new MigrationPlanner({ blocks: options.blocks, profile });
   let num = 0n;
   const encoders = Array.from({ length: options.channels }, (_, id) =>
     new PacketEncoder({
       codec: options.codec,
       id,
+      methodFlags: (v) => profile.methodFlags(v),
+      syncPagesAlloc: profile.syncPagesAlloc,
       ...(options.level !== undefined ? { level: options.level } : {}),
       ...(options.codecOptions ? { codecOptions: options.codecOptions } : {}),
     }),
@@ -54,10 +60,11 @@ export async function writeMigration(options: WriteMigrationOptions): Promise<Mi
       } else if (step.kind === 'scan') {
         const enc = encoders[turn++ % encoders.length]!;
         const r = await sendScan(enc, step.block, step.pages, {
+          zeroInPackets: step.zeroInPackets,
           nextNum: () => num++,
           emit: (p) => out.channel(enc.id, [p.header, ...p.payload]),
         });
-        planner.sent(r.normalPages, r.packets);
+        planner.sent(r.normalPages, r.packets, r.zeroPagesInPackets);
         const bytes = planner.zeroPages(step.block, r.zeros);
         if (bytes) await out.main(bytes);
       }

@@ -17,6 +17,8 @@ import { PAGES_PER_PACKET, PAGE_SIZE } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import { MainStreamEncoder } from '../main-stream/encoder.js';
 import type { ScanPages } from '../pages/zero-scan.js';
+import { MIG_CMD_SWITCHOVER_START } from '../main-stream/format.js';
+import { QEMU_7_2, type WireProfile } from '../profile.js';
 import type { RAMBlock } from '../ramblock.js';
 
 export type PlanStep =
@@ -28,7 +30,7 @@ export type PlanStep =
    * ones in packets of up to 128, and reports the zero ones back with
    * planner.zeroPages() (QEMU 7.2 sends those as main-stream records).
    */
-  | { kind: 'scan'; block: RAMBlock; pages: ScanPages }
+  | { kind: 'scan'; block: RAMBlock; pages: ScanPages; zeroInPackets: boolean }
   /** Every scan so far must be finished and its zero pages reported. */
   | { kind: 'drain' }
   /** Every channel sends a SYNC packet after the packets it already has. */
@@ -54,6 +56,8 @@ export interface PlannerOptions {
   mainChunk?: number;
   /** Candidate pages per scan step (default 1024: 4 MiB, a few packets). */
   scanPages?: number;
+  /** Wire variant (default qemu-7.2). */
+  profile?: WireProfile;
 }
 
 export class MigrationPlanner {
@@ -61,6 +65,7 @@ export class MigrationPlanner {
   readonly #main: MainStreamEncoder;
   readonly #mainChunk: number;
   readonly #scanPages: number;
+  readonly profile: WireProfile;
   #started = false;
   #ended = false;
   /** Pages handled per pass: [zero records, normal pages]. */
@@ -68,7 +73,8 @@ export class MigrationPlanner {
 
   constructor(options: PlannerOptions) {
     this.#blocks = new Map(options.blocks.map((b) => [b.name, b]));
-    this.#main = new MainStreamEncoder(options.machine ? { machine: options.machine } : {});
+    this.profile = options.profile ?? QEMU_7_2;
+    this.#main = new MainStreamEncoder({ machine: options.machine ?? this.profile.machine });
     this.#mainChunk = options.mainChunk ?? 64 * 1024;
     this.#scanPages = Math.max(1, options.scanPages ?? 8 * PAGES_PER_PACKET);
     for (const b of options.blocks) {
@@ -82,7 +88,10 @@ export class MigrationPlanner {
   *start(): Generator<PlanStep> {
     if (this.#started) throw new MultifdError('ERR_MULTIFD_STATE', 'start() twice');
     this.#started = true;
-    const bytes = this.#main.start([...this.#blocks.values()].map((b) => ({ name: b.name, usedLength: b.usedLength })));
+    const bytes = this.#main.start(
+      [...this.#blocks.values()].map((b) => ({ name: b.name, usedLength: b.usedLength })),
+      { flush: this.profile.flushRecords },
+    );
     // QEMU syncs the channels before the START section's EOS; the encoder
     // returned the whole section, so the sync goes first: a receiver pairs it
     // with the EOS whichever arrives first.
@@ -105,6 +114,7 @@ export class MigrationPlanner {
    */
   *pass(pages: PageSelection, last = false): Generator<PlanStep> {
     if (!this.#started || this.#ended) throw new MultifdError('ERR_MULTIFD_STATE', `pass() ${this.#ended ? 'after the last pass' : 'before start()'}`);
+    if (last && this.profile.switchoverCommand) yield { kind: 'main', bytes: this.#main.command(MIG_CMD_SWITCHOVER_START) };
     this.#main.begin(last ? 'end' : 'part');
     for (const [block, offsets] of this.#byBlock(pages)) yield* this.#scans(block, offsets);
     yield { kind: 'drain' };
@@ -112,6 +122,8 @@ export class MigrationPlanner {
     if (records.length > 0) yield { kind: 'main', bytes: records };
     yield { kind: 'sync' };
     this.counts.syncs++;
+    // QEMU 10: the receiver syncs on this record, just before the EOS.
+    if (this.profile.flushRecords) this.#main.flush();
     yield { kind: 'main', bytes: this.#main.endOfSection() };
     if (last) {
       this.#ended = true;
@@ -130,10 +142,11 @@ export class MigrationPlanner {
     return this.#main.drainIfOver(this.#mainChunk);
   }
 
-  /** An executor sent `pages` normal pages in `packets` packets. */
-  sent(pages: number, packets: number): void {
+  /** An executor sent `pages` normal pages (and `zeroPages` zero pages listed in packets) in `packets` packets. */
+  sent(pages: number, packets: number, zeroPages = 0): void {
     this.counts.normalPages += pages;
     this.counts.packets += packets;
+    this.counts.zeroPages += zeroPages;
   }
 
   /** The selection as (block, offsets) runs; 'all' means every page of the block. */
@@ -170,9 +183,10 @@ export class MigrationPlanner {
   *#scans(block: RAMBlock, offsets: Iterable<number> | 'all'): Generator<PlanStep> {
     const used = block.usedLength;
     const step = this.#scanPages;
+    const zeroInPackets = this.profile.zeroPages === 'packet';
     if (offsets === 'all') {
       const pages = used / PAGE_SIZE;
-      for (let p = 0; p < pages; p += step) yield { kind: 'scan', block, pages: { start: p * PAGE_SIZE, count: Math.min(step, pages - p) } };
+      for (let p = 0; p < pages; p += step) yield { kind: 'scan', block, pages: { start: p * PAGE_SIZE, count: Math.min(step, pages - p) }, zeroInPackets };
       return;
     }
     let batch: number[] = [];
@@ -182,10 +196,10 @@ export class MigrationPlanner {
       }
       batch.push(off);
       if (batch.length === step) {
-        yield { kind: 'scan', block, pages: batch };
+        yield { kind: 'scan', block, pages: batch, zeroInPackets };
         batch = [];
       }
     }
-    if (batch.length > 0) yield { kind: 'scan', block, pages: batch };
+    if (batch.length > 0) yield { kind: 'scan', block, pages: batch, zeroInPackets };
   }
 }

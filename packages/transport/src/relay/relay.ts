@@ -20,6 +20,8 @@ import {
   type PacketApplier,
   type PageSink,
   type StreamInput,
+  type WireProfileName,
+  wireProfile,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
@@ -47,6 +49,8 @@ export interface RelayOptions {
   /** uuid for the outgoing channels; default: the one the incoming channels carry. */
   uuid?: Uint8Array;
   tls?: TlsOptions;
+  /** Wire variant of the outgoing channels (method bits, SYNC packets, zero pages in packets); default qemu-7.2. */
+  profile?: WireProfileName;
   window?: number;
   connectTimeoutMs?: number;
   /** How long to wait for the destination to close the main connection at the end. */
@@ -136,6 +140,8 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       const registry = await loadCodecs(modules);
       const outCodec = registry.lookup(o.method);
       resolveLevel(outCodec, o.level);
+      const profile = wireProfile(o.profile ?? 'qemu-7.2');
+      profile.methodFlags(outCodec.value);
       const staging = new StagingArea(Math.max(8, (inputs.channels.length + o.channels) * window));
       const file = new URL('../receiver/recv-worker.js', import.meta.url);
       this.#inWorkers = inputs.channels.map(
@@ -172,6 +178,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
             ...(o.level !== undefined ? { level: o.level } : {}),
             ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
             uuid: u,
+            profile: profile.name,
             blocks: [],
             staging: staging.memory,
           },
@@ -219,6 +226,9 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
           }
         },
         applyZero: async (job) => {
+          if (profile.zeroPages !== 'packet') {
+            throw new MultifdError('ERR_MULTIFD_UNSUPPORTED', 'zero pages listed in packets (QEMU 10) cannot go out under the qemu-7.2 profile: use --profile qemu-10');
+          }
           const pool = await outReady;
           await pool.pagesFromSlot(job.block.name, [], 0, job.offsets);
         },

@@ -6,7 +6,7 @@
  * time, in order; DONE is posted once the kernel has the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan } from '@multifd/core';
+import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type WireProfileName } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
 import type { Address, TlsOptions } from '../net.js';
@@ -31,6 +31,8 @@ export interface SendWorkerData {
   staging?: Uint8Array;
   /** packet_num, one counter shared by every channel (as QEMU's), in shared memory. */
   packetNum?: BigInt64Array;
+  /** Wire profile name (default qemu-7.2). */
+  profile?: WireProfileName;
 }
 
 const data = workerData as SendWorkerData;
@@ -137,9 +139,12 @@ async function pump(): Promise<void> {
 
 async function start(): Promise<void> {
   const registry = await loadCodecs(data.codecModules);
+  const profile = wireProfile(data.profile ?? 'qemu-7.2');
   encoder = new PacketEncoder({
     codec: registry.get(data.method),
     id: data.channel,
+    methodFlags: (v) => profile.methodFlags(v),
+    syncPagesAlloc: profile.syncPagesAlloc,
     ...(data.level !== undefined ? { level: data.level } : {}),
     ...(data.codecOptions ? { codecOptions: data.codecOptions } : {}),
   });

@@ -20,6 +20,9 @@ import {
   resolveLevel,
   type CodecRegistry,
   type PageSelection,
+  type WireProfile,
+  type WireProfileName,
+  wireProfile,
   type PlanStep,
   type RAMBlock,
 } from '@multifd/core';
@@ -51,6 +54,8 @@ export interface SenderOptions {
   blocks: readonly RAMBlockInput[];
   uuid?: Uint8Array;
   tls?: TlsOptions;
+  /** Wire variant: 'qemu-7.2' (default) or 'qemu-10' (see core's profile.ts). */
+  profile?: WireProfileName;
   machine?: string;
   connectTimeoutMs?: number;
   /** Packets in flight per channel. */
@@ -75,6 +80,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
   readonly #o: SenderOptions;
   readonly #address: Address;
   #planner: MigrationPlanner;
+  readonly #profile: WireProfile;
   #pool: SendChannelPool | undefined;
   #main: StreamOutput | undefined;
   #mainBytes = 0;
@@ -99,7 +105,13 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     }
     this.blocks = sharedBlocks(options.blocks);
     this.#blockIndex = new Map(this.blocks.map((b, i) => [b.name, i]));
-    this.#planner = new MigrationPlanner({ blocks: this.blocks, ...(options.machine ? { machine: options.machine } : {}), mainChunk: DEFAULTS.mainChunk });
+    this.#profile = wireProfile(options.profile ?? 'qemu-7.2');
+    this.#planner = new MigrationPlanner({
+      blocks: this.blocks,
+      profile: this.#profile,
+      ...(options.machine ? { machine: options.machine } : {}),
+      mainChunk: DEFAULTS.mainChunk,
+    });
     this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
   }
 
@@ -128,6 +140,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       const registry: CodecRegistry = await loadCodecs(modules);
       const codec = registry.lookup(o.method);
       resolveLevel(codec, o.level);
+      this.#profile.methodFlags(codec.value); // refuse a value the profile cannot carry, before connecting
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
       this.#main = await openOutput(
         o.output ? { local: o.output, file: 'main.bin' } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
@@ -144,6 +157,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
           ...(o.level !== undefined ? { level: o.level } : {}),
           ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
           uuid: o.uuid ?? NIL_UUID,
+          profile: this.#profile.name,
           blocks: this.blocks.map((b) => ({ name: b.name, memory: b.memory })),
         },
         o.channels,
@@ -265,11 +279,11 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
           await writeMain(step.bytes);
           break;
         case 'scan': {
-          const { done } = await pool.scan(this.#blockIndex.get(step.block.name)!, step.pages);
+          const { done } = await pool.scan(this.#blockIndex.get(step.block.name)!, step.pages, step.zeroInPackets);
           const block = step.block;
           const handled = done.then((r) => {
             const scan = r.scan!;
-            this.#planner.sent(scan.normalPages, scan.packets);
+            this.#planner.sent(scan.normalPages, scan.packets, scan.zeroPagesInPackets);
             const bytes = this.#planner.zeroPages(block, scan.zeros);
             if (bytes) void writeMain(bytes).catch(() => undefined);
           });
