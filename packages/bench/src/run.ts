@@ -35,8 +35,10 @@ export interface Timing {
   /** CPU time of the process (all threads, user + system) per repetition, in ms. */
   cpuMs: number[];
   medianCpuMs: number;
-  /** Payload (decompressed page) bytes per second, in MB (10^6 bytes). */
+  /** Payload (decompressed page) bytes per second, in MB (10^6 bytes), at the median. */
   mbps: number;
+  /** The same at the fastest repetition (least disturbed by other processes). */
+  bestMbps: number;
 }
 
 export interface CodecResult {
@@ -58,7 +60,10 @@ export interface CodecResult {
   memory: Timing;
   /** assembleMigration into a FileSink. */
   files: Timing;
+  /** Median MB/s over raw's median MB/s. */
   ratios: { engine: number; memory: number; files: number };
+  /** Fastest repetition over raw's fastest. */
+  bestRatios: { engine: number; memory: number; files: number };
   /** Guest RAM bytes per second (zero pages included), MB. */
   ramMbps: { engine: number; memory: number; files: number };
   /** Every decode matched the image (memory and files) or decoded every page (null sink). */
@@ -104,7 +109,7 @@ function timing(runs: readonly Run[], bytes: number): Timing {
   const ms = runs.map((r) => r.ms);
   const cpuMs = runs.map((r) => r.cpuMs);
   const medianMs = median(ms);
-  return { ms, medianMs, cpuMs, medianCpuMs: median(cpuMs), mbps: bytes / MB / (medianMs / 1000) };
+  return { ms, medianMs, cpuMs, medianCpuMs: median(cpuMs), mbps: bytes / MB / (medianMs / 1000), bestMbps: bytes / MB / (Math.min(...ms) / 1000) };
 }
 
 // No forced GC between runs: on this kind of VM a full GC gives memory back,
@@ -235,6 +240,7 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
         memory,
         files,
         ratios: { engine: engine.mbps / raw.mbps, memory: memory.mbps / raw.mbps, files: files.mbps / raw.mbps },
+        bestRatios: { engine: engine.bestMbps / raw.bestMbps, memory: memory.bestMbps / raw.bestMbps, files: files.bestMbps / raw.bestMbps },
         ramMbps: { engine: ram(engine), memory: ram(memory), files: ram(files) },
         verified: true,
       });
@@ -267,11 +273,11 @@ export async function runDecodeBench(options: BenchOptions, hooks: RunHooks = {}
 
 function notes(results: readonly CodecResult[], touch: number): string[] {
   const out = [
-    'MB = 10^6 bytes. MB/s count the decompressed page bytes the multifd packets carry ("payload MB"); zero pages travel as main-stream records and are not in it (JSON ramMbps counts all guest RAM). Medians of the repetitions.',
+    'MB = 10^6 bytes. MB/s count the decompressed page bytes the multifd packets carry ("payload MB"); zero pages travel as main-stream records and are not in it (JSON ramMbps counts all guest RAM). Medians of the repetitions; "best" is engine/raw at each one\'s fastest repetition (the least disturbed by other processes).',
     'Each codec gets one untimed warm-up (raw loop and engine) before its repetitions.',
     'raw: the codec\'s recvPages loop alone over payloads already in memory, one recv state per channel, into a 512 KiB scratch buffer.',
     'engine: assembleMigration over the files (main stream + channels) into a NullSink (scratch views, nothing kept): framing, checks, epochs, the main stream\'s zero records and the codec.',
-    'memory: the same into a MemorySink over memory touched before the run (an embedder restoring into existing guest RAM).',
+    'memory: the same into a MemorySink over memory touched before the run (an embedder restoring into existing guest RAM); unlike raw\'s cache-sized scratch, its pages go out to RAM.',
     `files: the same into a FileSink (what \`multifd decode --out\` does): writes land in the page cache, no fsync. Input files were just written, so they are read from the page cache too.`,
     `fresh memory: this machine touches new memory at ${touch.toFixed(0)} MB/s (first-touch page faults); a MemorySink over fresh memory pays that once per page on top of the memory column.`,
   ];
@@ -283,14 +289,16 @@ function notes(results: readonly CodecResult[], touch: number): string[] {
   }
   for (const r of results) {
     if (r.codec === 'nocomp') continue;
-    out.push(`goal ${r.codec}: engine/raw ${r.ratios.engine.toFixed(2)} ${r.ratios.engine >= 0.9 ? '>=' : '<'} 0.9, memory/raw ${r.ratios.memory.toFixed(2)}, files/raw ${r.ratios.files.toFixed(2)}`);
+    out.push(
+      `goal ${r.codec}: engine/raw ${r.ratios.engine.toFixed(2)} ${r.ratios.engine >= 0.9 ? '>=' : '<'} 0.9 (best ${r.bestRatios.engine.toFixed(2)}), memory/raw ${r.ratios.memory.toFixed(2)}, files/raw ${r.ratios.files.toFixed(2)}`,
+    );
   }
   return out;
 }
 
 /** The result as an aligned text table. */
 export function formatTable(result: BenchResult): string {
-  const head = ['codec', 'payload MB', 'wire MB', 'raw MB/s', 'engine MB/s', 'ratio', 'memory MB/s', 'ratio', 'files MB/s', 'ratio'];
+  const head = ['codec', 'payload MB', 'wire MB', 'raw MB/s', 'engine MB/s', 'ratio', 'best', 'memory MB/s', 'ratio', 'files MB/s', 'ratio'];
   const rows = result.codecs.map((r) => [
     r.codec,
     (r.payloadBytes / MB).toFixed(1),
@@ -298,6 +306,7 @@ export function formatTable(result: BenchResult): string {
     r.raw.mbps.toFixed(0),
     r.engine.mbps.toFixed(0),
     r.ratios.engine.toFixed(2),
+    r.bestRatios.engine.toFixed(2),
     r.memory.mbps.toFixed(0),
     r.ratios.memory.toFixed(2),
     r.files.mbps.toFixed(0),
