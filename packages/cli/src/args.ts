@@ -1,6 +1,6 @@
 /** Command-line parsing on node:util parseArgs, with usage errors as MultifdError. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MultifdError } from '@multifd/core';
+import { MultifdError, parseUuid } from '@multifd/core';
 import type { Command, OptionValues, ParsedArgs } from './command.js';
 
 /** ERR_MULTIFD_USAGE with the given text. */
@@ -64,4 +64,22 @@ export function requiredOption(values: OptionValues, name: string, command: stri
   const v = stringOption(values, name);
   if (v === undefined) throw usageError(`${command}: --${name} is required (see 'multifd ${command} --help')`);
   return v;
+}
+
+/** --uuid as 16 bytes (undefined when absent); a malformed one is ERR_MULTIFD_USAGE. */
+export function uuidOption(values: OptionValues): Uint8Array | undefined {
+  const text = stringOption(values, 'uuid');
+  if (text === undefined) return undefined;
+  try {
+    return parseUuid(text);
+  } catch (e) {
+    throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
+  }
+}
+
+/** A channel count option (1-255) that must be given. */
+export function channelsOption(values: OptionValues, name: string, command: string): number {
+  const n = integerOption(values, name, { min: 1, max: 255 });
+  if (n === undefined) throw usageError(`${command}: --${name} is required (see 'multifd ${command} --help')`);
+  return n;
 }

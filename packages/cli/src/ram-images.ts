@@ -35,30 +35,35 @@ export function loadRamImages(args: readonly string[], cwd: string): RAMBlockInp
   const blocks: RAMBlockInput[] = [];
   for (const arg of args) {
     const { name, file } = parseImageArg(arg);
-    const full = path.resolve(cwd, file);
     if (blocks.some((b) => b.name === name)) throw usageError(`RAMBlock ${JSON.stringify(name)} given twice`);
-    let fd: number;
-    try {
-      fd = fs.openSync(full, 'r');
-    } catch (e) {
-      throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file });
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size === 0 || size % PAGE_SIZE !== 0) {
-        throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `${file}: ${size} bytes is not a positive multiple of 4096`, { file });
-      }
-      const memory = new Uint8Array(new SharedArrayBuffer(size));
-      for (let at = 0; at < size; ) {
-        const n = fs.readSync(fd, memory, at, Math.min(size - at, 16 << 20), at);
-        if (n === 0) throw new MultifdError('ERR_MULTIFD_TRUNCATED', `${file} shrank while reading`, { file, byteOffset: at });
-        at += n;
-      }
-      warm(memory);
-      blocks.push({ name, memory });
-    } finally {
-      fs.closeSync(fd);
-    }
+    blocks.push(loadRamImage(name, file, cwd));
   }
   return blocks;
+}
+
+/** Read one image (a positive multiple of 4096 bytes) into SharedArrayBuffer-backed memory, as RAMBlock `name`. */
+export function loadRamImage(name: string, file: string, cwd: string): RAMBlockInput {
+  const full = path.resolve(cwd, file);
+  let fd: number;
+  try {
+    fd = fs.openSync(full, 'r');
+  } catch (e) {
+    throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file });
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0 || size % PAGE_SIZE !== 0) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `${file}: ${size} bytes is not a positive multiple of 4096`, { file });
+    }
+    const memory = new Uint8Array(new SharedArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const n = fs.readSync(fd, memory, at, Math.min(size - at, 16 << 20), at);
+      if (n === 0) throw new MultifdError('ERR_MULTIFD_TRUNCATED', `${file} shrank while reading`, { file, byteOffset: at });
+      at += n;
+    }
+    warm(memory);
+    return { name, memory };
+  } finally {
+    fs.closeSync(fd);
+  }
 }

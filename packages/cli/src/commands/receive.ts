@@ -6,9 +6,8 @@
  */
 import { basename, join, resolve } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { MultifdError, parseUuid } from '@multifd/core';
 import { MigrationReceiver } from '@multifd/transport';
-import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
@@ -46,18 +45,11 @@ connection is then dropped at once, so the sender stops too).`,
     if (positionals.length > 0) throw usageError(`receive: unexpected argument ${JSON.stringify(positionals[0])}`);
     const cwd = io.cwd ?? process.cwd();
     const listen = requiredOption(values, 'listen', 'receive');
-    const channels = integerOption(values, 'channels', { min: 1, max: 255 });
-    if (channels === undefined) throw usageError("receive: --channels is required (see 'multifd receive --help')");
+    const channels = channelsOption(values, 'channels', 'receive');
     const outDir = resolve(cwd, requiredOption(values, 'out', 'receive'));
     const methodName = stringOption(values, 'method');
     const method = methodName !== undefined ? methodOption(createRegistry(), '--method', methodName) : undefined;
-    const uuidText = stringOption(values, 'uuid');
-    let uuid: Uint8Array | undefined;
-    try {
-      uuid = uuidText !== undefined ? parseUuid(uuidText) : undefined;
-    } catch (e) {
-      throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
-    }
+    const uuid = uuidOption(values);
     const idle = integerOption(values, 'idle-timeout', { min: 0, max: 86_400_000 });
     const handshake = integerOption(values, 'handshake-timeout', { min: 1, max: 86_400_000 });
     const backend = zlibBackendOption(values);

@@ -2,9 +2,8 @@
  * Options shared by `proxy` and `replay`: where the re-encoded migration goes
  * and how it is encoded.
  */
-import { MultifdError, parseUuid } from '@multifd/core';
 import type { RelayOptions } from '@multifd/transport';
-import { integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import type { OptionTable, OptionValues } from '../command.js';
 
@@ -30,13 +29,7 @@ export function relayOptions(values: OptionValues, command: string, prefix: '' |
   if (methodText === undefined) throw usageError(`${command}: --${prefix}method is required (see 'multifd ${command} --help')`);
   const method = methodOption(createRegistry(), `--${prefix}method`, methodText);
   const level = integerOption(values, `${prefix}level`, { min: 0, max: 22 });
-  const uuidText = stringOption(values, 'uuid');
-  let uuid: Uint8Array | undefined;
-  try {
-    uuid = uuidText !== undefined ? parseUuid(uuidText) : undefined;
-  } catch (e) {
-    throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
-  }
+  const uuid = uuidOption(values);
   return {
     to,
     channels,

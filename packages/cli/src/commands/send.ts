@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MultifdError, blockFileName, parseUuid } from '@multifd/core';
+import { blockFileName } from '@multifd/core';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
-import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
@@ -47,21 +47,14 @@ the end, to compare with what the receiver wrote.`,
     if (positionals.length === 0) throw usageError("send: no FILE given (see 'multifd send --help')");
     const cwd = io.cwd ?? process.cwd();
     const to = requiredOption(values, 'to', 'send');
-    const channels = integerOption(values, 'channels', { min: 1, max: 255 });
-    if (channels === undefined) throw usageError("send: --channels is required (see 'multifd send --help')");
+    const channels = channelsOption(values, 'channels', 'send');
     const method = methodOption(createRegistry(), '--method', requiredOption(values, 'method', 'send'));
     const level = integerOption(values, 'level', { min: 0, max: 22 });
     const iterations = integerOption(values, 'iterations', { min: 1, max: 1000 }, 1)!;
     const dirtyText = stringOption(values, 'dirty') ?? '0.02';
     const dirty = Number(dirtyText);
     if (!(dirty >= 0 && dirty <= 1)) throw usageError(`--dirty ${dirtyText}: expected a fraction from 0 to 1`);
-    const uuidText = stringOption(values, 'uuid');
-    let uuid: Uint8Array | undefined;
-    try {
-      uuid = uuidText !== undefined ? parseUuid(uuidText) : undefined;
-    } catch (e) {
-      throw usageError(`--uuid: ${MultifdError.is(e) ? e.detail : String(e)}`);
-    }
+    const uuid = uuidOption(values);
     const backend = zlibBackendOption(values);
 
     const blocks = loadRamImages(positionals, cwd);

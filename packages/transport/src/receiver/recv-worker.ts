@@ -10,6 +10,7 @@ import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
 import { unknownMessage, type RecvJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
+import { serveJobs } from '../worker/job-loop.js';
 
 export interface RecvWorkerData {
   channel: number;
@@ -27,7 +28,6 @@ let staging: Uint8Array | undefined;
 let sink: PageSink | undefined;
 let codec: AnyMultiFDMethods | undefined;
 let state: unknown;
-let failed = false;
 let lastPacket: number | undefined;
 
 async function cleanup(): Promise<void> {
@@ -76,47 +76,20 @@ async function handle(job: RecvJob): Promise<boolean> {
     case 'CLOSE':
       await cleanup();
       post({ code: 'CLOSED' });
-      port.close();
       return false;
     case 'ABORT':
-      port.close();
       return false;
     default:
       throw unknownMessage(`channel ${data.channel} receive worker`, job);
   }
 }
 
-const queue: RecvJob[] = [];
-let pumping = false;
-
-async function pump(): Promise<void> {
-  if (pumping) return;
-  pumping = true;
-  try {
-    await started;
-    while (queue.length > 0 && !failed) {
-      if (!(await handle(queue.shift()!))) return;
-    }
-  } catch (e) {
-    failed = true;
-    post(errorReply(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD'), lastPacket));
-    port.close();
-  } finally {
-    pumping = false;
-  }
-}
-
-const started = (async () => {
-  registry = await loadCodecs(data.codecModules);
-  post({ code: 'READY' });
-})();
-started.catch((e) => {
-  failed = true;
-  post(errorReply(e));
-  port.close();
-});
-
-port.on('message', (job: RecvJob) => {
-  queue.push(job);
-  void pump();
+serveJobs<RecvJob>(port, {
+  async start() {
+    registry = await loadCodecs(data.codecModules);
+  },
+  handle,
+  fail(error) {
+    post(errorReply(MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_CORRUPT_PAYLOAD'), lastPacket));
+  },
 });

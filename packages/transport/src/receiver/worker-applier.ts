@@ -26,31 +26,37 @@ export function payloadPool(): BufferPool {
   return new BufferPool(maxCompressedPayload(PAGES_PER_PACKET), 32);
 }
 
+/** The PACKET job that has a channel worker decode `job` (into staging slot `slot` for a relay). */
+export function recvPacketJob(job: ApplyJob, payload: Uint8Array, slot?: number): Extract<RecvJob, { code: 'PACKET' }> {
+  const h = job.header;
+  return {
+    code: 'PACKET',
+    seq: 0,
+    packet: job.packet,
+    method: job.codec.value,
+    block: job.block.name,
+    usedLength: job.block.usedLength,
+    offsets: job.offsets,
+    flags: h.flags,
+    normalPages: h.normalPages,
+    nextPacketSize: h.nextPacketSize,
+    payload,
+    ...(slot !== undefined ? { slot } : {}),
+  };
+}
+
+/** Have `worker` decode `job`; the payload travels without a copy when it can, and its buffer comes back to `pool`. */
+export async function decodeInWorker(worker: WorkerHandle<RecvJob>, pool: BufferPool, job: ApplyJob, slot?: number): Promise<void> {
+  const payload = owned(job.payload, pool);
+  const done = await worker.run(recvPacketJob(job, payload, slot), [payload.buffer as ArrayBuffer]).catch((e: unknown) => {
+    throw MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_WORKER');
+  });
+  if (done.buffer) pool.put(done.buffer);
+}
+
 export function workerApplier(worker: WorkerHandle<RecvJob>, pool: BufferPool): PacketApplier {
   return {
-    async apply(job: ApplyJob) {
-      const h = job.header;
-      const payload = owned(job.payload, pool);
-      const done = await worker.run(
-        {
-          code: 'PACKET',
-          seq: 0,
-          packet: job.packet,
-          method: job.codec.value,
-          block: job.block.name,
-          usedLength: job.block.usedLength,
-          offsets: job.offsets,
-          flags: h.flags,
-          normalPages: h.normalPages,
-          nextPacketSize: h.nextPacketSize,
-          payload,
-        },
-        [payload.buffer as ArrayBuffer],
-      ).catch((e: unknown) => {
-        throw MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_WORKER');
-      });
-      if (done.buffer) pool.put(done.buffer);
-    },
+    apply: (job: ApplyJob) => decodeInWorker(worker, pool, job),
     close() {
       // The worker's codec state is freed when the worker closes.
     },

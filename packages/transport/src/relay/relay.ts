@@ -27,7 +27,7 @@ import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js
 import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
-import { owned, payloadPool } from '../receiver/worker-applier.js';
+import { decodeInWorker, payloadPool } from '../receiver/worker-applier.js';
 import type { RecvWorkerData } from '../receiver/recv-worker.js';
 import { SendChannelPool } from '../sender/channel-pool.js';
 import { StagingArea } from '../staging.js';
@@ -197,26 +197,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
         apply: async (job: ApplyJob) => {
           const s = await staging.acquire();
           try {
-            const h = job.header;
-            const payload = owned(job.payload, payloads);
-            const done = await this.#inWorkers[slot.slot]!.run(
-              {
-                code: 'PACKET',
-                seq: 0,
-                packet: job.packet,
-                method: job.codec.value,
-                block: job.block.name,
-                usedLength: job.block.usedLength,
-                offsets: job.offsets,
-                flags: h.flags,
-                normalPages: h.normalPages,
-                nextPacketSize: h.nextPacketSize,
-                payload,
-                slot: s,
-              },
-              [payload.buffer as ArrayBuffer],
-            );
-            if (done.buffer) payloads.put(done.buffer);
+            await decodeInWorker(this.#inWorkers[slot.slot]!, payloads, job, s);
             const pool = await outReady;
             const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s);
             void sent.finally(() => staging.release(s)).catch(() => undefined);

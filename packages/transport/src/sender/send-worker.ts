@@ -6,13 +6,14 @@
  * time, in order; DONE is posted once the kernel has the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type WireProfileName } from '@multifd/core';
+import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
 import type { Address, TlsOptions } from '../net.js';
 import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
+import { serveJobs } from '../worker/job-loop.js';
 
 export interface SendWorkerData {
   channel: number;
@@ -42,16 +43,12 @@ const post = (msg: WorkerReply) => port.postMessage(msg);
 let output: StreamOutput | undefined;
 let encoder: PacketEncoder | undefined;
 let packets = 0;
-let failed = false;
-const queue: SendJob[] = [];
-let pumping = false;
-
-function fail(error: unknown): void {
-  if (failed) return;
-  failed = true;
-  post(errorReply(MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER'), packets));
-  output?.destroy();
-  port.close();
+/** Send one packet and say DONE. */
+async function sendPacket(out: StreamOutput, seq: number, p: EncodedPacket): Promise<true> {
+  await out.write([p.header, ...p.payload]);
+  packets++;
+  post({ code: 'DONE', seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
+  return true;
 }
 
 async function handle(job: SendJob): Promise<boolean> {
@@ -82,28 +79,17 @@ async function handle(job: SendJob): Promise<boolean> {
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
       });
-      await out.write([p.header, ...p.payload]);
-      packets++;
-      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
-      return true;
+      return sendPacket(out, job.seq, p);
     }
     case 'PAGES': {
       const p = await enc.packet(job.block, job.offsets, slotViews(data.staging!, job.slot, job.offsets.length), {
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
       });
-      await out.write([p.header, ...p.payload]);
-      packets++;
-      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
-      return true;
+      return sendPacket(out, job.seq, p);
     }
-    case 'SYNC': {
-      const p = await enc.sync({ num: job.num });
-      await out.write([p.header]);
-      packets++;
-      post({ code: 'DONE', seq: job.seq, wireBytes: PACKET_HEADER_SIZE, pages: 0 });
-      return true;
-    }
+    case 'SYNC':
+      return sendPacket(out, job.seq, await enc.sync({ num: job.num }));
     case 'CLOSE':
       await enc.close();
       await out.end();
@@ -111,29 +97,12 @@ async function handle(job: SendJob): Promise<boolean> {
       // the migration is done, which must not keep this thread alive.
       out.destroy();
       post({ code: 'CLOSED' });
-      port.close();
       return false;
     case 'ABORT':
       output?.destroy();
-      port.close();
       return false;
     default:
       throw unknownMessage(`channel ${data.channel} send worker`, job);
-  }
-}
-
-async function pump(): Promise<void> {
-  if (pumping) return;
-  pumping = true;
-  try {
-    await started;
-    while (queue.length > 0 && !failed) {
-      if (!(await handle(queue.shift()!))) return;
-    }
-  } catch (e) {
-    fail(e);
-  } finally {
-    pumping = false;
   }
 }
 
@@ -156,21 +125,18 @@ async function start(): Promise<void> {
   );
   const socket = output.socket;
   if (socket) {
-    socket.on('error', (err) => fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
-    socket.on('close', () => {
-      if (!failed && queue.length > 0) fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'peer closed the connection', { channel: data.channel }));
-    });
+    socket.on('error', (err) => loop.fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
     // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
     socket.on('data', () => undefined);
   }
   await output.write([encoder.initialPacket(data.uuid)]);
-  post({ code: 'READY' });
 }
 
-const started = start();
-started.catch(fail);
-
-port.on('message', (job: SendJob) => {
-  queue.push(job);
-  void pump();
+const loop = serveJobs<SendJob>(port, {
+  start,
+  handle,
+  fail(error) {
+    post(errorReply(MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER'), packets));
+    output?.destroy();
+  },
 });
