@@ -1,0 +1,173 @@
+/**
+ * `compare`'s result and its forms: the terminal table, JSON, CSV and
+ * Markdown. A row's projected transfer time at a link speed is the slowest of
+ * the three stages a migration pipelines (compress, the link, decompress):
+ * max(wire bits / link, input / compress rate, input / decompress rate).
+ */
+import type { RowMeasurement } from './run-row.js';
+
+/** Link speeds the projection is made for, in Gbit/s. */
+export const LINKS_GBPS = [1, 10, 25, 100] as const;
+
+export interface CompareRow extends RowMeasurement {
+  /** Projected seconds to migrate the input, by link speed ("1", "10", ...). */
+  transferSeconds: Record<string, number>;
+  /** Link speeds at which this row is the fastest. */
+  bestAt: number[];
+  /** Where --emit wrote the row's streams. */
+  emitted?: string;
+}
+
+export interface CompareResult {
+  input: { sources: string[]; bytes: number; pages: number; zeroPages: number; blocks: { name: string; bytes: number }[] };
+  /** The machine the figures come from. */
+  host: { cpus: number; node: string; loadAverage: number[] };
+  linksGbps: number[];
+  rows: CompareRow[];
+}
+
+export function projectedSeconds(row: Pick<RowMeasurement, 'inputBytes' | 'wireBytes' | 'compress' | 'decompress'>, gbps: number): number {
+  const link = (row.wireBytes * 8) / (gbps * 1e9);
+  const compute = (t: { mbps: number }) => (t.mbps > 0 ? row.inputBytes / 1e6 / t.mbps : Infinity);
+  return Math.max(link, compute(row.compress), compute(row.decompress));
+}
+
+/** Rows with their projections and the best row per link speed marked. */
+export function withProjections(rows: readonly (RowMeasurement & { emitted?: string })[]): CompareRow[] {
+  const out: CompareRow[] = rows.map((r) => ({
+    ...r,
+    transferSeconds: Object.fromEntries(LINKS_GBPS.map((g) => [String(g), projectedSeconds(r, g)])),
+    bestAt: [],
+  }));
+  for (const g of LINKS_GBPS) {
+    let best: CompareRow | undefined;
+    for (const r of out) if (!best || r.transferSeconds[g]! < best.transferSeconds[g]!) best = r;
+    best?.bestAt.push(g);
+  }
+  return out;
+}
+
+const mb = (bytes: number) => bytes / 1e6;
+
+interface Column {
+  title: string;
+  align: 'left' | 'right';
+  cell(r: CompareRow): string;
+}
+
+/** The table's columns; `mark` decorates the best time at a link speed. */
+function columns(mark: (text: string) => string): Column[] {
+  const time = (g: number): Column => ({
+    title: `${g}G s`,
+    align: 'right',
+    cell: (r) => (r.bestAt.includes(g) ? mark(seconds(r.transferSeconds[g]!)) : seconds(r.transferSeconds[g]!)),
+  });
+  return [
+    { title: 'method', align: 'left', cell: (r) => r.method },
+    { title: 'level', align: 'right', cell: (r) => (r.level === null ? '-' : String(r.level)) },
+    { title: 'ch', align: 'right', cell: (r) => String(r.channels) },
+    { title: 'input MB', align: 'right', cell: (r) => mb(r.inputBytes).toFixed(1) },
+    { title: 'zero pages', align: 'right', cell: (r) => String(r.zeroPages) },
+    { title: 'wire MB', align: 'right', cell: (r) => mb(r.wireBytes).toFixed(1) },
+    { title: 'ratio', align: 'right', cell: (r) => r.ratio.toFixed(2) },
+    { title: 'comp MB/s', align: 'right', cell: (r) => r.compress.mbps.toFixed(0) },
+    { title: 'decomp MB/s', align: 'right', cell: (r) => r.decompress.mbps.toFixed(0) },
+    { title: 'CPU s', align: 'right', cell: (r) => (r.compress.cpuSeconds + r.decompress.cpuSeconds).toFixed(2) },
+    { title: 'peak RSS MB', align: 'right', cell: (r) => mb(r.peakRssBytes).toFixed(0) },
+    ...LINKS_GBPS.map(time),
+  ];
+}
+
+function seconds(s: number): string {
+  return s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s.toFixed(2);
+}
+
+function inputLine(result: CompareResult): string {
+  const i = result.input;
+  return `input: ${i.sources.join(', ')}: ${mb(i.bytes).toFixed(1)} MB, ${i.pages} pages (${i.zeroPages} zero) in ${i.blocks.length} RAMBlock${i.blocks.length === 1 ? '' : 's'}`;
+}
+
+const NOTES = [
+  'ratio = input / wire (main stream, initial packets, headers and payloads); MB/s of input, wall clock, all channels;',
+  'CPU s = compress + decompress, all threads; "1G s".."100G s": projected time to migrate the input over that link,',
+  'the slowest of link, compress and decompress.',
+];
+
+/** The table for a terminal: aligned columns, the best time at each link speed followed by '*'. */
+export function formatTable(result: CompareResult): string {
+  const cols = columns((t) => `${t}*`);
+  const cells = result.rows.map((r) => cols.map((c) => c.cell(r)));
+  const widths = cols.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: readonly string[]) =>
+    values.map((v, i) => (cols[i]!.align === 'left' ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [
+    inputLine(result),
+    '',
+    line(cols.map((c) => c.title)),
+    ...cells.map(line),
+    '',
+    '* fastest at that link speed',
+    ...NOTES,
+    '',
+  ].join('\n');
+}
+
+/** A GitHub Markdown table; the best time at each link speed in bold. */
+export function formatMarkdown(result: CompareResult): string {
+  const cols = columns((t) => `**${t}**`);
+  const row = (values: readonly string[]) => `| ${values.join(' | ')} |`;
+  return [
+    `${inputLine(result)}`,
+    '',
+    row(cols.map((c) => c.title)),
+    row(cols.map((c) => (c.align === 'left' ? ':---' : '---:'))),
+    ...result.rows.map((r) => row(cols.map((c) => c.cell(r)))),
+    '',
+    `Bold: fastest at that link speed. ${NOTES.join(' ')}`,
+    '',
+  ].join('\n');
+}
+
+export const CSV_HEADER = [
+  'method',
+  'level',
+  'channels',
+  'input_bytes',
+  'zero_pages',
+  'wire_bytes',
+  'ratio',
+  'compress_mbps',
+  'decompress_mbps',
+  'compress_cpu_s',
+  'decompress_cpu_s',
+  'peak_rss_bytes',
+  ...LINKS_GBPS.map((g) => `transfer_${g}g_s`),
+  'best_at_gbps',
+];
+
+/** One header line, then one line per row. */
+export function formatCsv(result: CompareResult): string {
+  const lines = result.rows.map((r) =>
+    [
+      r.method,
+      r.level ?? '',
+      r.channels,
+      r.inputBytes,
+      r.zeroPages,
+      r.wireBytes,
+      r.ratio.toFixed(4),
+      r.compress.mbps.toFixed(1),
+      r.decompress.mbps.toFixed(1),
+      r.compress.cpuSeconds.toFixed(3),
+      r.decompress.cpuSeconds.toFixed(3),
+      r.peakRssBytes,
+      ...LINKS_GBPS.map((g) => r.transferSeconds[g]!.toFixed(3)),
+      r.bestAt.join(' '),
+    ].join(','),
+  );
+  return `${[CSV_HEADER.join(','), ...lines].join('\n')}\n`;
+}
+
+export function formatJson(result: CompareResult): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
