@@ -8,8 +8,9 @@ import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
 import { proxyCommand } from './proxy.js';
 import { replayCommand } from './replay.js';
+import { compareCommand } from './compare.js';
 
-export const COMMANDS: readonly Command[] = [decodeCommand, receiveCommand, sendCommand, proxyCommand, replayCommand];
+export const COMMANDS: readonly Command[] = [decodeCommand, receiveCommand, sendCommand, proxyCommand, replayCommand, compareCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -1,0 +1,213 @@
+/**
+ * `multifd compare [options] [INPUT...]`: which codec pays off on this
+ * memory, and by how much. Every row (method, level, channel count) runs the
+ * input through the transport's real per-channel pipeline, decodes it back
+ * with the transport's channel workers and checks it byte for byte.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PAGE_SIZE, splitZeroPages, type RAMBlock } from '@multifd/core';
+import { booleanOption, stringOption, usageError } from '../args.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { defineCommand, type OptionValues } from '../command.js';
+import { renderSvg } from '../compare/chart.js';
+import { loadInputs } from '../compare/inputs.js';
+import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } from '../compare/plan.js';
+import { loadCompareCodecs } from '../compare/plugins.js';
+import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult } from '../compare/report.js';
+import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
+import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
+import { emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
+import type { CliIo } from '../io.js';
+import { createProgress } from '../progress.js';
+
+const MAX_SAMPLE = 64 * 1024 ** 3;
+
+export const compareCommand = defineCommand({
+  name: 'compare',
+  summary: 'compare codecs, levels and channel counts on memory: ratio, speed, projected migration time',
+  usage: '[--levels SPEC] [--methods LIST] [--channels LIST] [--plugin MODULE] [--json|--csv|--markdown] [--svg FILE] [--emit DIR] [INPUT...]',
+  description: `
+Each row sends the input through the real pipeline (one channel worker per
+channel; zero pages on the main stream and the rest in packets of up to 128
+pages of one RAMBlock, as QEMU 7.2 does), decodes the streams back with the
+channel workers and checks the result byte for byte: a mismatch fails the run.
+A row reports wire bytes (main stream, initial packets, headers, payloads),
+ratio (input / wire), compress and decompress MB/s (of input, wall clock, all
+channels), CPU seconds, peak RSS, and the projected time to migrate the input
+at 1, 10, 25 and 100 Gbit/s: the slowest of the link, compression and
+decompression.
+
+An INPUT is a raw memory image (any file a multiple of 4096 bytes, one
+RAMBlock; NAME=FILE names it), a directory written by decode or receive, or
+the connection streams of one captured migration (decoded first). Without
+INPUT, a bundled sample of guest-like memory is made (--sample-size).
+
+--levels takes METHOD:LEVEL[,LEVEL|FROM-TO...] words, e.g.
+--levels "zlib:1,6,9 zstd:1,3,9,19" (words after --levels that look like
+METHOD:LEVELS join it too); methods not named run at their default level.
+--emit DIR keeps each row's streams as DIR/<method>[-l<level>]-<n>ch/main.bin
+and ch<id>.bin, which 'multifd decode' reads back.`,
+  options: {
+    levels: { type: 'string', multiple: true, valueName: 'SPEC', description: 'levels per method, e.g. "zlib:1,6,9 zstd:1,3,9,19" (default: each method\'s default)' },
+    methods: { type: 'string', valueName: 'LIST', description: 'only these methods, e.g. zlib,zstd (default: every registered one)' },
+    channels: { type: 'string', valueName: 'LIST', description: 'channel counts, e.g. 1,2,4 (default: 1 and the number of CPUs)' },
+    plugin: { type: 'string', multiple: true, valueName: 'MODULE', description: 'import a codec module (file or package) that registers a codec; repeatable' },
+    'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native), pako, or both' },
+    'sample-size': { type: 'string', valueName: 'SIZE', description: 'size of the bundled sample when no INPUT is given (default 256M)' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+    csv: { type: 'boolean', description: 'print the result as CSV (a header, one line per row)' },
+    markdown: { type: 'boolean', description: 'print the result as a Markdown table' },
+    svg: { type: 'string', valueName: 'FILE', description: 'also write a chart of ratio against throughput to FILE' },
+    emit: { type: 'string', valueName: 'DIR', description: "keep every row's streams, exactly as on the wire, under DIR" },
+  },
+
+  async run({ values, positionals }, io) {
+    const cwd = io.cwd ?? process.cwd();
+    const o = parseCompareOptions(values, positionals);
+    const work = await mkdtemp(path.join(os.tmpdir(), 'multifd-compare-'));
+    try {
+      const codecs = await loadCompareCodecs(o.plugins, cwd, work);
+      const rows = planRows(codecs.registry, o.plan);
+      if (rows.length === 0) throw usageError('compare: no row to run');
+      const codecOptions = { backend: o.plan.zlibBackends[0] ?? 'node' };
+      const input =
+        o.inputs.length > 0
+          ? await loadInputs(o.inputs, { cwd, codecModules: codecs.modules, codecOptions })
+          : { blocks: [sampleWithProgress(io, o.sampleSize)], sources: [`sample (${SAMPLE_SEED})`] };
+      const emitDir = o.emit !== undefined ? path.resolve(cwd, o.emit) : undefined;
+      const target = new DecodeTarget(input.blocks);
+      const measured: (RowMeasurement & { emitted?: string })[] = [];
+      for (const [i, spec] of rows.entries()) {
+        io.signal?.throwIfAborted();
+        const dir = emitDir !== undefined ? await emitRowDir(emitDir, spec) : path.join(work, `row-${i}`);
+        try {
+          const m = await runWithProgress(io, spec, input.blocks, { dir, target, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
+          measured.push(emitDir !== undefined ? { ...m, emitted: await finishRowDir(emitDir, spec, dir) } : m);
+        } finally {
+          if (emitDir === undefined) await rm(dir, { recursive: true, force: true });
+          else await removeRowDir(dir);
+        }
+      }
+      const result = buildResult(input.sources, input.blocks, measured);
+      if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, 'compare.json'), formatJson(result));
+      if (o.svg !== undefined) await writeFileAtomic(path.resolve(cwd, o.svg), await renderSvg(result));
+      io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result));
+      return 0;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+});
+
+interface CompareOptions {
+  inputs: string[];
+  plugins: string[];
+  plan: Parameters<typeof planRows>[1] & { zlibBackends: ZlibBackend[] };
+  sampleSize: number;
+  format: 'table' | 'json' | 'csv' | 'markdown';
+  svg?: string;
+  emit?: string;
+}
+
+function listOption(values: OptionValues, name: string): string[] {
+  const v = values[name];
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((s): s is string => typeof s === 'string');
+}
+
+export function parseCompareOptions(values: OptionValues, positionals: readonly string[]): CompareOptions {
+  const levelWords = listOption(values, 'levels');
+  // `--levels zlib:1,6 zstd:1,3`: words that follow and look like METHOD:LEVELS belong to --levels.
+  const isLevelWord = (w: string) => levelWords.length > 0 && w.includes(':') && LEVEL_SPEC.test(w);
+  const inputs = positionals.filter((p) => !isLevelWord(p));
+  const levels = parseLevels([...levelWords, ...positionals.filter(isLevelWord)]);
+
+  const formats = (['json', 'csv', 'markdown'] as const).filter((f) => booleanOption(values, f));
+  if (formats.length > 1) throw usageError(`compare: --${formats.join(' and --')} exclude each other`);
+
+  const channelsText = stringOption(values, 'channels');
+  const channels = channelsText === undefined ? [...new Set([1, os.availableParallelism()])] : channelList(channelsText);
+
+  const backendText = stringOption(values, 'zlib-backend') ?? 'node';
+  if (!['node', 'pako', 'both'].includes(backendText)) throw usageError(`--zlib-backend ${backendText}: expected node, pako or both`);
+  const zlibBackends: ZlibBackend[] = backendText === 'both' ? ['node', 'pako'] : [backendText as ZlibBackend];
+
+  const sizeText = stringOption(values, 'sample-size');
+  const sampleSize = sizeText === undefined ? DEFAULT_SAMPLE_SIZE : parseByteSize(sizeText);
+  if (sampleSize === undefined || !isPageMultiple(sampleSize) || sampleSize > MAX_SAMPLE) {
+    throw usageError(`--sample-size ${sizeText}: expected a multiple of 4096 bytes up to 64G, e.g. 16M or 256M`);
+  }
+  const methodsText = stringOption(values, 'methods');
+  const svg = stringOption(values, 'svg');
+  const emit = stringOption(values, 'emit');
+  return {
+    inputs,
+    plugins: listOption(values, 'plugin'),
+    plan: {
+      ...(methodsText !== undefined ? { methods: methodsText.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      levels,
+      channels,
+      zlibBackends,
+    },
+    sampleSize,
+    format: formats[0] ?? 'table',
+    ...(svg !== undefined ? { svg } : {}),
+    ...(emit !== undefined ? { emit } : {}),
+  };
+}
+
+function channelList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const n = Number(part.trim());
+    if (!/^\s*\d+\s*$/.test(part) || n < 1 || n > 255) throw usageError(`--channels ${text}: expected channel counts from 1 to 255, e.g. 1,2,4`);
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+function sampleWithProgress(io: CliIo, size: number): RAMBlock {
+  const bar = createProgress(io.stderr, 'making the sample', size);
+  try {
+    return makeSample(size, (bytes) => bar.update({ pages: bytes / PAGE_SIZE, bytes }));
+  } finally {
+    bar.done();
+  }
+}
+
+/** One row with a progress bar per phase ("[2/6] zstd l1 x2 compress"). */
+async function runWithProgress(io: CliIo, spec: RowSpec, blocks: readonly RAMBlock[], run: Pick<RunRowOptions, 'dir' | 'target' | 'codecModules'>, step: string): Promise<RowMeasurement> {
+  const total = blocks.reduce((n, b) => n + b.usedLength, 0);
+  const name = `${step} ${spec.method}${spec.level !== undefined ? ` l${spec.level}` : ''} x${spec.channels}`;
+  let phase: string | undefined;
+  let bar = createProgress(io.stderr, name, total);
+  try {
+    return await runRow(spec, blocks, {
+      ...run,
+      ...(io.signal ? { signal: io.signal } : {}),
+      onProgress: (p, pages) => {
+        if (p !== phase) {
+          bar.done();
+          bar = createProgress(io.stderr, `${name} ${p}`, total);
+          phase = p;
+        }
+        bar.update({ pages, bytes: pages * PAGE_SIZE });
+      },
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+function buildResult(sources: string[], blocks: readonly RAMBlock[], rows: readonly (RowMeasurement & { emitted?: string })[]): CompareResult {
+  const bytes = blocks.reduce((n, b) => n + b.usedLength, 0);
+  let zeroPages = 0;
+  for (const b of blocks) splitZeroPages(b.memory, { start: 0, count: b.usedLength / PAGE_SIZE }, () => zeroPages++, () => undefined);
+  return {
+    input: { sources, bytes, pages: bytes / PAGE_SIZE, zeroPages, blocks: blocks.map((b) => ({ name: b.name, bytes: b.usedLength })) },
+    host: { cpus: os.availableParallelism(), node: process.version, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) },
+    linksGbps: [...LINKS_GBPS],
+    rows: withProjections(rows),
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * One row of `compare`: the input sent through the transport's real
+ * pipeline (MigrationSender, one channel worker per channel: zero pages split
+ * off by the workers' scans onto the main stream as QEMU 7.2 does, the rest
+ * in packets of up to 128 pages of one RAMBlock, QEMU's sync rule), its
+ * streams written to files exactly as they would go on the wire; then those
+ * files decoded by the transport's channel workers (WorkerDecoder) into
+ * shared memory and compared with the input byte for byte.
+ *
+ * The decode goes into memory allocated (and faulted in) once per compare
+ * run and zeroed before each row (DecodeTarget), so a row's figures do not
+ * include first-touch page faults of fresh memory, and memory stays at about
+ * twice the input however many rows run.
+ *
+ * Timing excludes starting the worker threads (each imports its codecs):
+ * compress is the sender's one pass over memory through the end of every
+ * stream, decompress is the decode of the files. CPU seconds are the
+ * process's (all threads) over the same windows. Peak RSS is sampled over
+ * the whole row.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock } from '@multifd/core';
+import { MigrationSender, WorkerDecoder } from '@multifd/transport';
+import type { RowSpec } from './plan.js';
+
+export interface Timed {
+  seconds: number;
+  cpuSeconds: number;
+  /** Input MB (10^6 bytes) per wall-clock second. */
+  mbps: number;
+}
+
+export interface RowMeasurement {
+  method: string;
+  level: number | null;
+  channels: number;
+  inputBytes: number;
+  /** All-zero pages: sent as main-stream ZERO records, as QEMU 7.2 does. */
+  zeroPages: number;
+  /** Everything on the wire: main stream, initial packets, packet headers and payloads. */
+  wireBytes: number;
+  mainBytes: number;
+  /** Bytes of each channel's stream, by id. */
+  channelBytes: number[];
+  /** inputBytes / wireBytes. */
+  ratio: number;
+  compress: Timed;
+  decompress: Timed;
+  peakRssBytes: number;
+  /** The decoded memory equals the input and the zero pages came back as sent. */
+  verified: boolean;
+}
+
+export interface RunRowOptions {
+  /** Where the row's streams are written (main.bin, ch<id>.bin); must not exist yet or be empty. */
+  dir: string;
+  /** The memory the row decodes into (one for all rows of a run). */
+  target: DecodeTarget;
+  codecModules: readonly string[];
+  signal?: AbortSignal;
+  /** Progress: which phase, and input bytes done so far in it. */
+  onProgress?: (phase: 'compress' | 'decompress', pages: number) => void;
+}
+
+/** The file names of a row's streams, as the sender writes them. */
+export function streamFileNames(channels: number): string[] {
+  return ['main.bin', ...Array.from({ length: channels }, (_, id) => `ch${id}.bin`)];
+}
+
+/**
+ * Memory for decoding rows back: one shared block per input block, touched
+ * once when made and zeroed before every row (the assembler writes zero
+ * pages only over pages it wrote before, so the target must start zeroed;
+ * zeroing also means a page a row fails to deliver cannot pass as a leftover
+ * of an earlier row).
+ */
+export class DecodeTarget {
+  readonly #blocks = new Map<string, Uint8Array>();
+
+  constructor(blocks: readonly RAMBlock[]) {
+    for (const b of blocks) this.#blocks.set(b.name, new Uint8Array(new SharedArrayBuffer(b.usedLength)).fill(0));
+  }
+
+  /** A zeroed sink over the memory, for one row. */
+  sink(): MemorySink {
+    for (const m of this.#blocks.values()) m.fill(0);
+    return new MemorySink({ shared: true, blocks: this.#blocks });
+  }
+}
+
+export async function runRow(spec: RowSpec, blocks: readonly RAMBlock[], o: RunRowOptions): Promise<RowMeasurement> {
+  const inputBytes = blocks.reduce((n, b) => n + b.usedLength, 0);
+  const rss = rssSampler();
+  try {
+    const sent = await compress(spec, blocks, o);
+    const files = streamFileNames(spec.channels).map((f) => path.join(o.dir, f));
+    const sizes = files.map((f) => fs.statSync(f).size);
+    const wireBytes = sizes.reduce((n, s) => n + s, 0);
+    if (wireBytes !== sent.wireBytes) {
+      throw new MultifdError('ERR_MULTIFD_INCOMPLETE', `${label(spec)}: the sender counted ${sent.wireBytes} bytes but wrote ${wireBytes}`, { file: o.dir });
+    }
+    const { report, timed, memory } = await decompress(spec, files, o);
+    verify(spec, blocks, memory, report, sent.zeroPages);
+    return {
+      method: spec.method,
+      level: spec.level ?? null,
+      channels: spec.channels,
+      inputBytes,
+      zeroPages: sent.zeroPages,
+      wireBytes,
+      mainBytes: sizes[0]!,
+      channelBytes: sizes.slice(1),
+      ratio: inputBytes / wireBytes,
+      compress: rate(sent.timed, inputBytes),
+      decompress: rate(timed, inputBytes),
+      peakRssBytes: rss.peak(),
+      verified: true,
+    };
+  } finally {
+    rss.stop();
+  }
+}
+
+export function label(spec: Pick<RowSpec, 'method' | 'level' | 'channels'>): string {
+  return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}`;
+}
+
+type Window = Omit<Timed, 'mbps'>;
+
+function rate(t: Window, bytes: number): Timed {
+  return { ...t, mbps: t.seconds > 0 ? bytes / 1e6 / t.seconds : 0 };
+}
+
+/** Measure `fn` (wall clock and the process's CPU time, all threads). */
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; timed: Window }> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = await fn();
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { value, timed: { seconds, cpuSeconds: (used.user + used.system) / 1e6 } };
+}
+
+async function compress(spec: RowSpec, blocks: readonly RAMBlock[], o: RunRowOptions): Promise<{ wireBytes: number; zeroPages: number; timed: Window }> {
+  const sender = new MigrationSender({
+    output: { files: o.dir },
+    channels: spec.channels,
+    method: spec.codec.value,
+    ...(spec.level !== undefined ? { level: spec.level } : {}),
+    codecOptions: spec.codecOptions,
+    codecModules: o.codecModules,
+    profile: 'qemu-7.2',
+    blocks,
+  });
+  sender.on('progress', (p) => o.onProgress?.('compress', p.pages));
+  const onAbort = () => void sender.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await sender.start();
+    const { value: result, timed: window } = await timed(() => sender.complete('all'));
+    const normal = result.channels.reduce((n, c) => n + c.pages, 0);
+    return { wireBytes: result.wireBytes, zeroPages: result.pages - normal, timed: window };
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await sender.abort().catch(() => undefined);
+  }
+}
+
+async function decompress(
+  spec: RowSpec,
+  files: readonly string[],
+  o: RunRowOptions,
+): Promise<{ report: AssembleReport; timed: Window; memory: (name: string) => Uint8Array | undefined }> {
+  let failure: MultifdError | undefined;
+  const abort = new AbortController();
+  const decoder = await WorkerDecoder.start({
+    channels: spec.channels,
+    codecModules: o.codecModules,
+    codecOptions: spec.codecOptions,
+    onFailure: (e) => {
+      failure ??= e;
+      abort.abort(e);
+    },
+  });
+  const signal = o.signal ? AbortSignal.any([abort.signal, o.signal]) : abort.signal;
+  // Decode into the run's memory. WorkerDecoder has no option for the sink
+  // yet (it always allocates a fresh MemorySink); its sink field is read
+  // when decode() starts, so it is replaced here. A decoder that ignored it
+  // would leave the target zeroed and fail verification, not pass it.
+  (decoder as unknown as { sink: MemorySink }).sink = o.target.sink();
+  const open = (file: string) => ({ label: file, source: fileChunks(file) });
+  try {
+    const { value: report, timed: window } = await timed(() =>
+      decoder.decode(
+        { main: open(files[0]!), channels: files.slice(1).map(open) },
+        { method: spec.codec.value, signal, onProgress: (p) => o.onProgress?.('decompress', p.pages) },
+      ),
+    );
+    if (failure) throw failure;
+    await decoder.close();
+    const sink = decoder.sink;
+    return { report, timed: window, memory: (name) => ('block' in sink ? sink.block(name) : undefined) };
+  } catch (e) {
+    await decoder.terminate();
+    throw failure ?? e;
+  }
+}
+
+/** The decoded memory must equal the input, and every zero page must have come back as a zero record. */
+function verify(spec: RowSpec, blocks: readonly RAMBlock[], memory: (name: string) => Uint8Array | undefined, report: AssembleReport, zeroPages: number): void {
+  const fail = (what: string) => new MultifdError('ERR_MULTIFD_CORRUPT_PAYLOAD', `verification failed for ${label(spec)}: ${what}`);
+  for (const b of blocks) {
+    const got = memory(b.name);
+    if (!got || got.length < b.usedLength) throw fail(`RAMBlock ${JSON.stringify(b.name)} did not come back whole`);
+    const at = firstDifference(b.memory.subarray(0, b.usedLength), got.subarray(0, b.usedLength));
+    if (at !== undefined) throw fail(`RAMBlock ${JSON.stringify(b.name)} differs from the input in the page at offset 0x${at.toString(16)}`);
+  }
+  const zeroRecords = report.main?.zeroRecords ?? 0;
+  if (zeroRecords !== zeroPages) throw fail(`${zeroPages} zero pages sent, ${zeroRecords} received`);
+}
+
+/** Offset of the first page where `a` and `b` differ, or undefined. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number | undefined {
+  const x = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const y = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (x.equals(y)) return undefined;
+  for (let at = 0; at < x.length; at += PAGE_SIZE) {
+    if (x.compare(y, at, at + PAGE_SIZE, at, at + PAGE_SIZE) !== 0) return at;
+  }
+  return undefined;
+}
+
+/** The highest RSS seen while the row runs (sampled every 20 ms). */
+function rssSampler(): { peak(): number; stop(): void } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  timer.unref();
+  return {
+    peak: () => Math.max(peak, process.memoryUsage.rss()),
+    stop: () => clearInterval(timer),
+  };
+}
