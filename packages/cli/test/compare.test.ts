@@ -83,7 +83,7 @@ describe('compare on the bundled sample', () => {
 
   beforeAll(async () => {
     emit = tempDir();
-    result = await compareJson([...SAMPLE, '--methods', 'nocomp,zstd', '--levels', 'zstd:1,3', '--channels', '1,2', '--emit', emit]);
+    result = await compareJson([...SAMPLE, '--methods', 'nocomp,zstd', '--levels', 'zstd:3', '--channels', '1,2', '--emit', emit]);
     sample = makeSample(SAMPLE_BYTES).memory;
   }, 120_000);
 
@@ -93,8 +93,6 @@ describe('compare on the bundled sample', () => {
     expect(result.rows.map((r) => `${r.method}:${r.level}:${r.channels}`)).toEqual([
       'nocomp:null:1',
       'nocomp:null:2',
-      'zstd:1:1',
-      'zstd:1:2',
       'zstd:3:1',
       'zstd:3:2',
     ]);
@@ -232,8 +230,8 @@ describe('plugins', () => {
     const dir = tempDir();
     const exported = writePlugin(dir, 'xor', 5, 'export');
     const self = writePlugin(dir, 'xorself', 6, 'self');
-    const r = await compareJson([...SAMPLE, '--methods', 'xor,xorself', '--channels', '1,2', '--plugin', exported, '--plugin', self]);
-    expect(r.rows.map((row) => `${row.method}:${row.channels}`)).toEqual(['xor:1', 'xor:2', 'xorself:1', 'xorself:2']);
+    const r = await compareJson([...SAMPLE, '--methods', 'xor,xorself', '--channels', '2', '--plugin', exported, '--plugin', self]);
+    expect(r.rows.map((row) => `${row.method}:${row.channels}`)).toEqual(['xor:2', 'xorself:2']);
     for (const row of r.rows) expect(row.verified).toBe(true);
   });
 

@@ -2,10 +2,17 @@
  * One row of `compare`: the input sent through the transport's real
  * pipeline (MigrationSender, one channel worker per channel: zero pages split
  * off by the workers' scans onto the main stream as QEMU 7.2 does, the rest
- * in packets of up to 128 pages of one RAMBlock, QEMU's sync rule), its
- * streams written to files exactly as they would go on the wire; then those
- * files decoded by the transport's channel workers (WorkerDecoder) into
- * shared memory and compared with the input byte for byte.
+ * in packets of up to 128 pages of one RAMBlock, QEMU's sync rule), then
+ * decoded back by the transport's channel workers (WorkerDecoder) and
+ * compared with the input byte for byte.
+ *
+ * The sender runs twice: once timed with its streams discarded (compress
+ * MB/s and CPU time measure the pipeline, not the disk), once writing the
+ * streams to files exactly as they would go on the wire; those files are what
+ * the row's wire bytes count, what --emit keeps and what is decoded back and
+ * verified. (Codecs are deterministic per channel, but which channel takes a
+ * packet depends on timing, so two runs over several channels may split the
+ * pages differently; the figures reported are those of the verified files.)
  *
  * The decode goes into memory allocated (and faulted in) once per compare
  * run and zeroed before each row (DecodeTarget), so a row's figures do not
@@ -52,6 +59,9 @@ export interface RowMeasurement {
   verified: boolean;
 }
 
+/** compress: the timed run; write: the run that writes the streams; decompress: decoding them back. */
+export type RowPhase = 'compress' | 'write' | 'decompress';
+
 export interface RunRowOptions {
   /** Where the row's streams are written (main.bin, ch<id>.bin); must not exist yet or be empty. */
   dir: string;
@@ -59,8 +69,8 @@ export interface RunRowOptions {
   target: DecodeTarget;
   codecModules: readonly string[];
   signal?: AbortSignal;
-  /** Progress: which phase, and input bytes done so far in it. */
-  onProgress?: (phase: 'compress' | 'decompress', pages: number) => void;
+  /** Progress: which phase, and pages done so far in it. */
+  onProgress?: (phase: RowPhase, pages: number) => void;
 }
 
 /** The file names of a row's streams, as the sender writes them. */
@@ -93,7 +103,11 @@ export async function runRow(spec: RowSpec, blocks: readonly RAMBlock[], o: RunR
   const inputBytes = blocks.reduce((n, b) => n + b.usedLength, 0);
   const rss = rssSampler();
   try {
-    const sent = await compress(spec, blocks, o);
+    const timedRun = await compress(spec, blocks, o, 'discard');
+    const sent = await compress(spec, blocks, o, { files: o.dir });
+    if (sent.zeroPages !== timedRun.zeroPages) {
+      throw new MultifdError('ERR_MULTIFD_INCOMPLETE', `${label(spec)}: ${timedRun.zeroPages} zero pages in one run, ${sent.zeroPages} in the next`);
+    }
     const files = streamFileNames(spec.channels).map((f) => path.join(o.dir, f));
     const sizes = files.map((f) => fs.statSync(f).size);
     const wireBytes = sizes.reduce((n, s) => n + s, 0);
@@ -112,7 +126,7 @@ export async function runRow(spec: RowSpec, blocks: readonly RAMBlock[], o: RunR
       mainBytes: sizes[0]!,
       channelBytes: sizes.slice(1),
       ratio: inputBytes / wireBytes,
-      compress: rate(sent.timed, inputBytes),
+      compress: rate(timedRun.timed, inputBytes),
       decompress: rate(timed, inputBytes),
       peakRssBytes: rss.peak(),
       verified: true,
@@ -142,9 +156,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; timed: Window
   return { value, timed: { seconds, cpuSeconds: (used.user + used.system) / 1e6 } };
 }
 
-async function compress(spec: RowSpec, blocks: readonly RAMBlock[], o: RunRowOptions): Promise<{ wireBytes: number; zeroPages: number; timed: Window }> {
+async function compress(
+  spec: RowSpec,
+  blocks: readonly RAMBlock[],
+  o: RunRowOptions,
+  output: 'discard' | { files: string },
+): Promise<{ wireBytes: number; zeroPages: number; timed: Window }> {
   const sender = new MigrationSender({
-    output: { files: o.dir },
+    output,
     channels: spec.channels,
     method: spec.codec.value,
     ...(spec.level !== undefined ? { level: spec.level } : {}),
@@ -153,7 +172,8 @@ async function compress(spec: RowSpec, blocks: readonly RAMBlock[], o: RunRowOpt
     profile: 'qemu-7.2',
     blocks,
   });
-  sender.on('progress', (p) => o.onProgress?.('compress', p.pages));
+  const phase = output === 'discard' ? 'compress' : 'write';
+  sender.on('progress', (p) => o.onProgress?.(phase, p.pages));
   const onAbort = () => void sender.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
