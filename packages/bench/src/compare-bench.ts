@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:compare`: how close `multifd compare`'s compress throughput
+ * comes to the codec alone, and how it scales with channels, measured in one
+ * run on compare's bundled sample.
+ *
+ * Per method and repetition (interleaved, so drift hits every column alike):
+ *
+ * - raw: the codec's sendPrepare looping over the sample's normal pages in
+ *   the packets the pipeline makes (scan steps of 1024 pages, packets of up
+ *   to 128 normal pages), one send state, in this thread;
+ * - compare 1ch / 2ch: compare's own row (runRow: the transport's sender and
+ *   channel workers, zero-page scan, headers, stream files, then the decode
+ *   back and the byte-for-byte check), its compress MB/s.
+ *
+ * MB/s are of input (the whole sample, zero pages included) per wall-clock
+ * second. Medians are reported, and the load other processes put on the
+ * machine while each measurement ran (from /proc/stat, minus this process's
+ * own CPU time), in cores. Progress goes to stderr, the table (or --json)
+ * to stdout.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PAGES_PER_PACKET, PAGE_SIZE, pageViews, splitZeroPages, type AnyMultiFDMethods, type RAMBlock } from '@multifd/core';
+import { DecodeTarget, loadCompareCodecs, makeSample, planRows, runRow, type RowSpec } from '@multifd/cli';
+import { parseSize } from './options.js';
+
+interface Options {
+  size: number;
+  reps: number;
+  methods: string[];
+  json: boolean;
+}
+
+const USAGE = `usage: npm run bench:compare -- [--size 256M] [--reps 3] [--methods nocomp,zlib,zstd] [--json]`;
+
+function parse(argv: readonly string[]): Options | 'help' {
+  const o: Options = { size: 256 * 1024 ** 2, reps: 3, methods: ['nocomp', 'zlib', 'zstd'], json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => argv[++i] ?? (() => { throw new Error(`${arg} needs a value`); })();
+    if (arg === '--help' || arg === '-h') return 'help';
+    else if (arg === '--size') o.size = parseSize(value());
+    else if (arg === '--reps') o.reps = Math.max(1, Number.parseInt(value(), 10) || 1);
+    else if (arg === '--methods') o.methods = value().split(',').filter(Boolean);
+    else if (arg === '--json') o.json = true;
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  if (o.size < PAGE_SIZE || o.size % PAGE_SIZE !== 0) throw new Error(`--size must be a multiple of ${PAGE_SIZE}`);
+  return o;
+}
+
+/** CPU time (all cores) the machine spent busy, in seconds, from /proc/stat. */
+function machineBusySeconds(): number {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
+}
+
+interface Sample {
+  mbps: number;
+  /** Cores other processes kept busy meanwhile. */
+  otherCores: number;
+}
+
+/** Run `fn` (which returns its own timed seconds) and note what else the machine did meanwhile. */
+async function measure(bytes: number, fn: () => Promise<number>): Promise<Sample> {
+  const busy0 = machineBusySeconds();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const seconds = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const other = machineBusySeconds() - busy0 - (cpu.user + cpu.system) / 1e6;
+  return { mbps: bytes / 1e6 / seconds, otherCores: Math.max(0, other / wall) };
+}
+
+/** The packets the pipeline makes of `block`: normal pages of each 1024-page scan step, by 128. */
+function packetsOf(block: RAMBlock): Uint8Array[][] {
+  const packets: Uint8Array[][] = [];
+  const step = 8 * PAGES_PER_PACKET;
+  const pages = block.usedLength / PAGE_SIZE;
+  for (let p = 0; p < pages; p += step) {
+    const normal: number[] = [];
+    splitZeroPages(block.memory, { start: p * PAGE_SIZE, count: Math.min(step, pages - p) }, () => undefined, (off) => normal.push(off));
+    for (let i = 0; i < normal.length; i += PAGES_PER_PACKET) packets.push(pageViews(block.memory, normal.slice(i, i + PAGES_PER_PACKET)));
+  }
+  return packets;
+}
+
+/** The codec alone: sendPrepare over every packet, one channel's state; returns seconds. */
+async function rawCompress(codec: AnyMultiFDMethods, spec: RowSpec, packets: readonly Uint8Array[][]): Promise<number> {
+  const state = await codec.sendSetup({ id: 0, ...(spec.level !== undefined ? { level: spec.level } : {}), options: spec.codecOptions });
+  try {
+    const t0 = performance.now();
+    for (const pages of packets) await codec.sendPrepare(state, { pages });
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await codec.sendCleanup(state);
+  }
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface MethodResult {
+  method: string;
+  level: number | null;
+  raw: Sample[];
+  compare1: Sample[];
+  compare2: Sample[];
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  if (o === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'multifd-compare-bench-'));
+  try {
+    log(`making a ${o.size / 1024 ** 2} MiB sample ...`);
+    const block = makeSample(o.size);
+    const blocks = [block];
+    const codecs = await loadCompareCodecs([], process.cwd(), work);
+    const specs = planRows(codecs.registry, { methods: o.methods, levels: new Map(), channels: [1, 2], zlibBackends: ['node'] });
+    const target = new DecodeTarget(blocks);
+    const packets = packetsOf(block);
+    const results = new Map<string, MethodResult>();
+    let n = 0;
+    const row = async (spec: RowSpec) => {
+      const dir = path.join(work, `row-${n++}`);
+      try {
+        const m = await runRow(spec, blocks, { dir, target, codecModules: codecs.modules });
+        return m.compress.seconds;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // One untimed warm-up of each path per method (JIT, page cache, worker code).
+    for (const spec of specs.filter((s) => s.channels === 1)) {
+      log(`warm-up ${spec.method}`);
+      await rawCompress(spec.codec, spec, packets);
+      await row(spec);
+    }
+    for (let rep = 1; rep <= o.reps; rep++) {
+      for (const spec of specs.filter((s) => s.channels === 1)) {
+        const two = specs.find((s) => s.codec === spec.codec && s.channels === 2)!;
+        const r = results.get(spec.method) ?? { method: spec.method, level: spec.level ?? null, raw: [], compare1: [], compare2: [] };
+        results.set(spec.method, r);
+        r.raw.push(await measure(o.size, () => rawCompress(spec.codec, spec, packets)));
+        r.compare1.push(await measure(o.size, () => row(spec)));
+        r.compare2.push(await measure(o.size, () => row(two)));
+        log(`rep ${rep}/${o.reps} ${spec.method}: raw ${r.raw.at(-1)!.mbps.toFixed(0)}, 1ch ${r.compare1.at(-1)!.mbps.toFixed(0)}, 2ch ${r.compare2.at(-1)!.mbps.toFixed(0)} MB/s`);
+      }
+    }
+    const summary = [...results.values()].map((r) => {
+      const raw = median(r.raw.map((s) => s.mbps));
+      const one = median(r.compare1.map((s) => s.mbps));
+      const two = median(r.compare2.map((s) => s.mbps));
+      return {
+        method: r.method,
+        level: r.level,
+        rawMbps: raw,
+        compare1chMbps: one,
+        compare2chMbps: two,
+        /** compare at 1 channel over the raw codec loop (goal >= 0.9). */
+        ratioToRaw: one / raw,
+        /** compare at 2 channels over 1 channel (goal >= 1.8 for zlib and zstd on 2 cores). */
+        scaling: two / one,
+        otherCores: median([...r.raw, ...r.compare1, ...r.compare2].map((s) => s.otherCores)),
+        samples: { raw: r.raw, compare1ch: r.compare1, compare2ch: r.compare2 },
+      };
+    });
+    const result = { sampleBytes: o.size, reps: o.reps, cpus: os.availableParallelism(), loadAverage: os.loadavg(), methods: summary };
+    if (o.json) {
+      console.log(JSON.stringify(result, null, 2));
+      return;
+    }
+    const head = ['method', 'level', 'raw MB/s', '1ch MB/s', '1ch/raw', '2ch MB/s', '2ch/1ch', 'other load (cores)'];
+    const lines = summary.map((s) => [
+      s.method,
+      s.level === null ? '-' : String(s.level),
+      s.rawMbps.toFixed(0),
+      s.compare1chMbps.toFixed(0),
+      s.ratioToRaw.toFixed(2),
+      s.compare2chMbps.toFixed(0),
+      s.scaling.toFixed(2),
+      s.otherCores.toFixed(2),
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const fmt = (l: string[]) => l.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+    console.log(
+      [
+        `compare compress throughput, ${o.size / 1024 ** 2} MiB sample, medians of ${o.reps}, ${result.cpus} CPUs, load average ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+        fmt(head),
+        ...lines.map(fmt),
+        'goals: 1ch/raw >= 0.9; 2ch/1ch >= 1.8 for zlib and zstd on 2 cores. "other load": cores other processes kept busy meanwhile (median).',
+      ].join('\n'),
+    );
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});
