@@ -3,7 +3,7 @@
  * not even in tests, so the tests bring their own codec: "xor".
  */
 import { readFileSync } from 'node:fs';
-import { MultifdError, PAGE_SIZE, defineCodec } from '../src/index.js';
+import { MultifdError, PAGE_SIZE, defineCodec, type MainItem } from '../src/index.js';
 
 /** The code of the MultifdError `fn` throws; 'no error', or a description of anything else thrown. */
 export function codeOf(fn: () => unknown): string {
@@ -135,3 +135,18 @@ export const xorCodec = defineCodec<XorState, XorState>({
     state.closed = true;
   },
 });
+
+/**
+ * Parser items with every run of ZERO records ('zeros') spelled out as single
+ * 'zero' items, without stream offsets on zero items: how runs are cut
+ * depends on where chunks end, what they say does not.
+ */
+export function flatZeros(items: readonly MainItem[]): unknown[] {
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (item.kind === 'zeros') for (const offset of item.offsets) out.push({ kind: 'zero', block: item.block, offset, fill: item.fill });
+    else if (item.kind === 'zero') out.push({ kind: 'zero', block: item.block, offset: item.offset, fill: item.fill });
+    else out.push(item);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MainStreamEncoder, MainStreamParser, PAGE_SIZE, type MainItem } from '../src/index.js';
-import { codeOf, concat } from './helpers.js';
+import { codeOf, concat, flatZeros } from './helpers.js';
 
 const blocks = [
   { name: 'pc.ram', usedLength: 16 * PAGE_SIZE },
@@ -13,7 +13,10 @@ function parse(bytes: Uint8Array): Omit<MainItem, 'at'>[] {
   const { items, consumed } = parser.parse(bytes);
   expect(consumed).toBe(bytes.length);
   parser.finish();
-  return items.map(({ at: _, ...rest }) => rest);
+  return flatZeros(items).map((item) => {
+    const { at: _, ...rest } = item as MainItem;
+    return rest;
+  }) as Omit<MainItem, 'at'>[];
 }
 
 describe('MainStreamEncoder', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MainStreamEncoder, MainStreamParser, Prng, RAM_FLAG, SECTION, type MainItem, type MainStreamParserOptions } from '../src/index.js';
-import { codeOf, concat, decodeReport, fixture, name, u32, u64, u8 } from './helpers.js';
+import { codeOf, concat, decodeReport, fixture, flatZeros, name, u32, u64, u8 } from './helpers.js';
 
 /** Parse `chunks` one after the other, as a socket reader does; returns the items and the parser. */
 function parseChunks(chunks: Iterable<Uint8Array>, options?: MainStreamParserOptions) {
@@ -26,7 +26,8 @@ function* randomChunks(bytes: Uint8Array, max: number, seed: string): Generator<
   }
 }
 
-const count = (items: MainItem[], kind: MainItem['kind']) => items.filter((i) => i.kind === kind).length;
+const count = (items: MainItem[], kind: MainItem['kind']) =>
+  kind === 'zero' ? flatZeros(items).filter((i) => (i as MainItem).kind === 'zero').length : items.filter((i) => i.kind === kind).length;
 
 describe('MainStreamParser on QEMU 7.2 main streams', () => {
   for (const capture of ['nocomp-2ch', 'zlib-2ch', 'zstd-2ch', 'running-zstd-2ch']) {
@@ -47,7 +48,7 @@ describe('MainStreamParser on QEMU 7.2 main streams', () => {
 
       it('gives the same items when fed in random chunks of 1..7000 bytes', () => {
         const whole = parseChunks([bytes]).items;
-        for (const seed of ['a', 'b']) expect(parseChunks(randomChunks(bytes, 7000, seed)).items).toEqual(whole);
+        for (const seed of ['a', 'b']) expect(flatZeros(parseChunks(randomChunks(bytes, 7000, seed)).items)).toEqual(flatZeros(whole));
       });
     });
   }

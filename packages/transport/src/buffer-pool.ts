@@ -24,6 +24,11 @@ export class BufferPool {
     return n <= this.size ? new Uint8Array(this.get(), 0, n) : new Uint8Array(n);
   }
 
+  /** True when `bytes` starts a buffer of this pool's size (it can be transferred whole and come back). */
+  holds(bytes: Uint8Array): boolean {
+    return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === this.size;
+  }
+
   /** Give a buffer back (ignored when it is of another size or detached). */
   put(buffer: ArrayBufferLike): void {
     if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size && this.#free.length < this.keep) this.#free.push(buffer);

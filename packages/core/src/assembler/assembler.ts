@@ -56,6 +56,8 @@ export interface AssembleOptions {
    * stream goes on to the next epoch (a proxy sends its own SYNCs here).
    */
   onSyncPoint?: (epoch: number) => MaybePromise<void>;
+  /** Memory for payloads that span read chunks (see ChannelFramerOptions.allocatePayload). */
+  allocatePayload?: (n: number) => Uint8Array;
   /** Called with each channel's initial packet once it passed the checks (a relay learns the VM uuid here). */
   onInitialPacket?: (packet: InitialPacket) => void;
   /** Called after every packet and main-stream item (a run of zero records counts as one), for progress displays. */
@@ -251,7 +253,12 @@ class Assembler {
     const label = ctx.input.label;
     // With one packet in flight, each chunk's frames are done before the next chunk is framed.
     const transient = (this.#o.window ?? 1) <= 1;
-    const framer = new ChannelFramer({ payloadLength: (h) => this.#payloadLength(h), stream: label, transient });
+    const framer = new ChannelFramer({
+      payloadLength: (h) => this.#payloadLength(h),
+      stream: label,
+      transient,
+      ...(this.#o.allocatePayload ? { allocatePayload: this.#o.allocatePayload } : {}),
+    });
     try {
       for await (const chunk of abortable(ctx.input.source, this.#abort.signal)) {
         ctx.report.bytes += chunk.length;
@@ -410,7 +417,7 @@ class Assembler {
         pending = consumed < buf.length ? new Uint8Array(buf.subarray(consumed)) : undefined;
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!;
-          if (item.kind !== 'zero') {
+          if (item.kind !== 'zero' && item.kind !== 'zeros') {
             await this.#onMainItem(item, parser);
             continue;
           }
@@ -431,9 +438,13 @@ class Assembler {
 
   /** items[start, end): zero records of one block with one fill value (a sync point never falls inside). */
   async #onZeroRun(items: readonly MainItem[], start: number, end: number): Promise<void> {
-    const first = items[start] as Extract<MainItem, { kind: 'zero' }>;
-    const offsets = new Array<number>(end - start);
-    for (let i = start; i < end; i++) offsets[i - start] = (items[i] as Extract<MainItem, { kind: 'zero' }>).offset;
+    const first = items[start] as ZeroItem;
+    const offsets: number[] = [];
+    for (let i = start; i < end; i++) {
+      const item = items[i] as ZeroItem;
+      if (item.kind === 'zero') offsets.push(item.offset);
+      else for (const off of item.offsets) offsets.push(off);
+    }
     await this.#fillZero(this.#table!.get(first.block), offsets, first.fill);
     this.#main!.zeroRecords += offsets.length;
     this.#tick();
@@ -487,8 +498,10 @@ class Assembler {
   }
 }
 
-function sameZeroRun(item: MainItem, first: Extract<MainItem, { kind: 'zero' }>): boolean {
-  return item.kind === 'zero' && item.block === first.block && item.fill === first.fill;
+type ZeroItem = Extract<MainItem, { kind: 'zero' | 'zeros' }>;
+
+function sameZeroRun(item: MainItem, first: ZeroItem): boolean {
+  return (item.kind === 'zero' || item.kind === 'zeros') && item.block === first.block && item.fill === first.fill;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -57,8 +57,12 @@ export class ChunkQueue {
     this.#pos = 0;
   }
 
-  /** Remove and return exactly `n` bytes; the caller checked `length >= n`. */
-  take(n: number): Uint8Array {
+  /**
+   * Remove and return exactly `n` bytes; the caller checked `length >= n`.
+   * `allocate` supplies the memory when the bytes must be copied (they span
+   * chunks), e.g. from a pool of buffers a consumer recycles.
+   */
+  take(n: number, allocate?: (n: number) => Uint8Array): Uint8Array {
     if (n > this.length) throw new RangeError(`take(${n}) with ${this.length} bytes queued`);
     if (n === 0) return new Uint8Array(0);
     const carried = this.#carryEnd - this.#carryHead;
@@ -68,7 +72,7 @@ export class ChunkQueue {
       return out;
     }
     // Carried bytes are always copied out: the carry buffer is reused.
-    const out = this.#reuse ? this.#spillOf(n) : new Uint8Array(n);
+    const out = allocate ? allocate(n) : this.#reuse ? this.#spillOf(n) : new Uint8Array(n);
     const fromCarry = Math.min(carried, n);
     out.set(this.#carry.subarray(this.#carryHead, this.#carryHead + fromCarry));
     this.#carryHead += fromCarry;

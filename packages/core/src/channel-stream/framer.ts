@@ -39,6 +39,12 @@ export interface ChannelFramerOptions {
    * that span chunks are assembled in one reused buffer, not fresh memory.
    */
   transient?: boolean;
+  /**
+   * Memory for payloads that span chunks (default: fresh memory, or one
+   * reused buffer when `transient`): a receiver that hands payloads to
+   * worker threads passes a pool it recycles.
+   */
+  allocatePayload?: (n: number) => Uint8Array;
 }
 
 export class ChannelFramer {
@@ -155,7 +161,7 @@ export class ChannelFramer {
     }
     const p = this.#pending;
     if (q.length < p.length) return undefined;
-    const payload = q.take(p.length);
+    const payload = q.take(p.length, this.#opts.allocatePayload);
     this.#offset += p.length;
     this.#pending = undefined;
     return { kind: 'packet', header: p.header, headerBytes: p.headerBytes, payload, index: this.#index++, at: p.at };

@@ -29,6 +29,8 @@ export type MainItem =
   | { kind: 'configuration'; machine: string; at: number }
   | { kind: 'ramblocks'; blocks: RAMBlockInfo[]; at: number }
   | { kind: 'zero'; block: string; offset: number; fill: number; at: number }
+  /** Several ZERO records in a row (same block, same fill): most of an idle guest's main stream. */
+  | { kind: 'zeros'; block: string; offsets: number[]; fill: number; at: number }
   | { kind: 'page'; block: string; offset: number; data: Uint8Array; at: number }
   | { kind: 'flush'; at: number }
   | { kind: 'eos'; section: SectionKind; at: number }
@@ -315,7 +317,10 @@ export class MainStreamParser {
         const block = this.#recordBlock(c, flags, addr);
         const fill = c.u8();
         this.#lastBlock = block;
-        return { kind: 'zero', block: block.name, offset: addr, fill, at };
+        const more = this.#zeroRun(c, block, fill);
+        if (more.length === 0) return { kind: 'zero', block: block.name, offset: addr, fill, at };
+        more.unshift(addr);
+        return { kind: 'zeros', block: block.name, offsets: more, fill, at };
       }
       case RAM_FLAG.PAGE: {
         const block = this.#recordBlock(c, flags, addr);
@@ -336,6 +341,29 @@ export class MainStreamParser {
       default:
         this.#fail('ERR_MULTIFD_MAIN_STREAM', `unknown combination of RAM flags 0x${flags.toString(16)}`);
     }
+  }
+
+  /**
+   * The ZERO|CONTINUE records with the same fill that follow, as far as the
+   * buffer holds whole ones (9 bytes each: u64 offset|flags, fill byte). A
+   * record that does not fit the run is left for the next step.
+   */
+  #zeroRun(c: Cursor, block: RAMBlockInfo, fill: number): number[] {
+    const run: number[] = [];
+    const b = c.buf;
+    const want = RAM_FLAG.ZERO | RAM_FLAG.CONTINUE;
+    let p = c.pos;
+    while (p + 9 <= b.length) {
+      const high = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      const low = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+      if ((low & RAM_FLAGS_MASK) !== want || b[p + 8] !== fill) break;
+      const addr = u64(high, low - want);
+      checkPageOffset(block, addr);
+      run.push(addr);
+      p += 9;
+    }
+    c.pos = p;
+    return run;
   }
 
   #memSize(c: Cursor, total: number, at: number): MainItem {

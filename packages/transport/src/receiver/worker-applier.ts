@@ -16,6 +16,8 @@ import type { WorkerHandle } from '../worker/worker-handle.js';
  */
 export function owned(bytes: Uint8Array, pool?: BufferPool): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes;
+  // A payload the framer assembled in one of the pool's buffers: nothing else lives there.
+  if (pool?.holds(bytes)) return bytes;
   const copy = pool ? pool.view(bytes.byteLength) : new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy;

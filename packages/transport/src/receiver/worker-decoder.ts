@@ -104,6 +104,8 @@ export class WorkerDecoder {
       registry: this.registry,
       sink: broadcasting,
       applier: (slot) => workerApplier(workers[slot.slot]!, payloads),
+      // Payloads that span reads are assembled straight into buffers the workers hand back.
+      allocatePayload: (n) => payloads.view(n),
       mainStream: { ...(this.#o.maxRamBytes ? { maxRamBytes: this.#o.maxRamBytes } : {}), ...(extra.mainStream ?? {}) },
     });
   }

@@ -223,6 +223,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
         ...(o.inMethod !== undefined ? { method: o.inMethod } : {}),
         sink: NO_SINK,
         applier,
+        allocatePayload: (n) => payloads.view(n),
         window,
         signal: this.#abort.signal,
         onInitialPacket: (p) => uuidKnown(p.uuid),
