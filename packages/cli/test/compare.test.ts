@@ -168,7 +168,7 @@ describe('output formats', () => {
     expect(text).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*class="marks"/);
     const points = /<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/s.exec(text)?.[1] ?? '';
     expect(points.match(/<path /g)).toHaveLength(3);
-    const labels = /<g class="mark-text role-mark[^"]*"[^>]*>(.*?)<\/g>/s.exec(text)?.[1] ?? '';
+    const labels = [...text.matchAll(/<g class="mark-text role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]).join('');
     expect([...labels.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).sort()).toEqual(['nocomp x1', 'zlib l1 x1', 'zlib-pako l1 x1']);
   });
 
