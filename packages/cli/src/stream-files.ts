@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { MultifdError, detectStreamKind, type StreamInput, type StreamKind } from '@multifd/core';
+import { MultifdError, detectStreamKind, fileChunks, type StreamInput, type StreamKind } from '@multifd/core';
 import { usageError } from './args.js';
 
 const CHUNK = 1024 * 1024;
@@ -104,20 +104,19 @@ async function readSome(handle: FileHandle, n: number): Promise<Uint8Array> {
   return buf.subarray(0, filled);
 }
 
+/**
+ * The file's bytes after `first`: core's fileChunks, two reused 1 MiB
+ * buffers with the next read in flight (a fresh buffer per read costs a page
+ * fault per 4 KiB on some VMs). Each chunk is valid until the next is asked
+ * for, which the assembler respects: it is done with a chunk's frames by then.
+ */
 async function* chunks(handle: FileHandle, first: Uint8Array, label: string, close: () => Promise<void>): AsyncGenerator<Uint8Array> {
   try {
     if (first.length > 0) yield first;
-    for (;;) {
-      const buf = new Uint8Array(CHUNK);
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buf, 0, CHUNK, null));
-      } catch (e) {
-        throw ioError(e, label);
-      }
-      if (bytesRead === 0) return;
-      // The framer keeps chunks until it has used them: don't pin 1 MiB for a short read.
-      yield bytesRead < CHUNK / 4 ? buf.slice(0, bytesRead) : buf.subarray(0, bytesRead);
+    try {
+      yield* fileChunks(handle, { chunkSize: CHUNK });
+    } catch (e) {
+      throw MultifdError.is(e) ? e : ioError(e, label);
     }
   } finally {
     await close();
