@@ -1,10 +1,23 @@
 /** Shared by the real-QEMU tests. */
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import { killAllQemu, liveQemuCount, qemuVersion } from '../src/index.js';
 
-/** The system QEMU, or undefined (the tests are then skipped, with a note). */
+/** The system QEMU, or undefined. */
 export const QEMU = await qemuVersion();
-if (!QEMU) console.warn('[qemu-harness] qemu-system-x86_64 not found: skipping the real-QEMU tests');
+
+/**
+ * Fail (never skip) every test of the file (each on its own, none skipped) when qemu-system-x86_64 is missing:
+ * `npm run test:qemu` is the real-QEMU suite, and CI installs QEMU first.
+ */
+export function requireQemu(): void {
+  beforeEach(() => {
+    if (!QEMU) {
+      throw new Error(
+        'qemu-system-x86_64 not found on PATH: the real-QEMU tests need QEMU 7.2 (Debian bookworm: apt-get install qemu-system-x86; .ci/run installs it)',
+      );
+    }
+  });
+}
 
 /** Kill every QEMU a test started, even when it failed or timed out. */
 export function killQemuAfterEach(): void {

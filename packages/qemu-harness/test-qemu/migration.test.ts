@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEV_BLOB, migratePair, readGuestMemory, type MultifdCompression } from '../src/index.js';
-import { QEMU, firstDifference, killQemuAfterEach } from './helpers.js';
+import { QEMU, firstDifference, killQemuAfterEach, requireQemu } from './helpers.js';
 
+requireQemu();
 killQemuAfterEach();
 
 const MEMORY_MIB = 64;
 
-describe.skipIf(!QEMU)(`QEMU → QEMU multifd migration on ${QEMU?.text}`, () => {
+describe(`QEMU → QEMU multifd migration on ${QEMU?.text}`, () => {
   it.each<MultifdCompression>(['none', 'zstd'])(
     '2 channels, %s: completed, destination memory equals the source',
     async (compression) => {
