@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, hmp, killAllQemu, liveQemuCount, pmemsave, qemuVersion, type QemuVm } from '@multifd/qemu-harness';
 import { killAllCli, liveCliCount } from './cli-process.js';
 
@@ -22,11 +22,11 @@ export const HOLE_END = 0x100000;
 export const QEMU = await qemuVersion();
 
 /**
- * Fail (never skip) every test of the file when the system QEMU is missing or
+ * Fail (never skip) every test of the file (each on its own, none skipped) when the system QEMU is missing or
  * is not 7.2: these tests check QEMU 7.2's behaviour, and CI installs it first.
  */
 export function requireQemu72(): void {
-  beforeAll(() => {
+  beforeEach(() => {
     if (!QEMU) {
       throw new Error(
         'qemu-system-x86_64 not found on PATH: the live tests need QEMU 7.2 (Debian bookworm: apt-get install qemu-system-x86; .ci/run installs it)',
