@@ -44,7 +44,10 @@ side drops every connection on both sides.`,
     const relay = new MigrationRelay({ ...options, ...(inMethod ? { inMethod } : {}) });
     const incoming = new IncomingMigration({ listen, channels: inChannels, onFailure: (e) => relay.abort(e) });
     const bar = createTransferBar(io.stderr, 'proxy');
-    relay.on('progress', (p) => bar.update(p));
+    relay.on('progress', (p) => {
+      incoming.touch();
+      bar.update(p);
+    });
     const onAbort = () => incoming.fail(MultifdError.wrap(io.signal?.reason ?? 'interrupted', 'ERR_MULTIFD_CANCELLED'));
     io.signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -42,6 +42,8 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   #server: net.Server | undefined;
   #failed = false;
   #arrival: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastProgress = 0;
   /** When the first connection arrived (0 before). */
   firstConnectionAt = 0;
 
@@ -84,6 +86,35 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
     return this.address;
   }
 
+  /** The consumer made progress (decoded a packet): the transfer is not idle even when no byte arrives. */
+  touch(): void {
+    this.#lastProgress = Date.now();
+  }
+
+  /**
+   * The idle timeout covers the transfer, not each connection: a main stream
+   * is silent while the channels carry a pass, and a channel while it waits
+   * at a sync point. It fires when nothing arrived on any connection and
+   * nothing was decoded for the whole timeout, and names the connection that
+   * has been silent longest.
+   */
+  #watchIdle(): void {
+    const ms = this.#o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
+    if (ms <= 0) return;
+    this.#lastProgress = Date.now();
+    this.#idleTimer = setInterval(() => {
+      const live = this.streams.filter((s) => !s.ended);
+      if (live.length === 0) return;
+      const last = Math.max(this.#lastProgress, ...live.map((s) => s.lastActivity));
+      if (Date.now() - last < ms) return;
+      const now = Date.now();
+      const quietest = live.reduce((a, b) => (b.lastActivity < a.lastActivity ? b : a));
+      const silences = live.map((s) => `${s === this.#mainStream ? 'main' : s.label} ${now - s.lastActivity} ms`).join(', ');
+      this.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `the transfer stalled: nothing received for ${ms} ms (silent: ${silences})`, { stream: quietest.label }));
+    }, Math.max(10, Math.min(1000, ms / 4)));
+    this.#idleTimer.unref();
+  }
+
   /** Drop everything (first failure wins). */
   fail(error: MultifdError): void {
     if (this.#failed) return;
@@ -107,6 +138,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
    */
   close(): void {
     clearTimeout(this.#arrival);
+    clearInterval(this.#idleTimer);
     this.#server?.close();
     if (this.#failed) {
       for (const s of this.streams) s.destroy();
@@ -152,15 +184,12 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
       this.fail(new MultifdError('ERR_MULTIFD_CHANNEL_ID', `connection from ${peer}: more than 1 main stream and ${this.#o.channels} channels`));
       return;
     }
-    const stream = new SocketBytes(socket, {
-      label: peer,
-      highWater: 4 << 20,
-      idleTimeoutMs: this.#o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
-    });
+    const stream = new SocketBytes(socket, { label: peer, highWater: 4 << 20 });
     this.streams.push(stream);
     const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
     if (this.streams.length === 1) {
       this.firstConnectionAt = Date.now();
+      this.#watchIdle();
       this.#arrival = setTimeout(() => {
         const missing = this.channels.filter((c) => !c.attached).length + (this.main.attached ? 0 : 1);
         if (missing > 0) this.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `${missing} of ${this.#o.channels + 1} connections missing ${ms} ms after the first one`));

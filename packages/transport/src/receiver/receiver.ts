@@ -170,6 +170,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
           channelCount: o.channels,
           signal: this.#abort.signal,
           onProgress: (p) => {
+            this.#incoming.touch();
             this.#pages = p.pages;
             this.#epochs = p.epochs;
             this.#progress.tick();

@@ -2,7 +2,8 @@
  * A socket's bytes as an AsyncIterable with backpressure: reading pauses
  * when more than `highWater` bytes wait for the consumer and resumes below
  * half of it, so a slow channel worker slows its peer instead of growing our
- * memory. Idle and handshake timeouts are enforced here.
+ * memory. It records when bytes last arrived; the transfer-wide idle
+ * timeout (IncomingMigration) reads that.
  *
  * Where the socket allows it (plain TCP), reads go straight into 1 MiB
  * buffers from a pool (net.Socket's `onread`): on this kind of VM, 1 MiB
@@ -17,8 +18,6 @@ export interface SocketBytesOptions {
   label: string;
   /** Most bytes buffered before reading pauses. */
   highWater: number;
-  /** Fail when no byte arrives for this long (while not paused by us). 0: never. */
-  idleTimeoutMs: number;
   /** Read buffer size for the onread path. */
   readBuffer?: number;
 }
@@ -33,7 +32,8 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
   #error: unknown;
   #wake: (() => void) | undefined;
   #paused = false;
-  #idle: NodeJS.Timeout | undefined;
+  /** When bytes last arrived (Date.now()). */
+  lastActivity = Date.now();
   #total = 0;
   readonly #o: SocketBytesOptions;
   #first: ((chunk: Uint8Array) => void) | undefined;
@@ -50,15 +50,18 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
     if (this.socket === socket) socket.on('data', (chunk: Buffer) => this.#push(chunk));
     this.socket.on('end', () => {
       this.#ended = true;
-      this.#clearIdle();
       this.#notify();
     });
     this.socket.on('error', (err) => this.fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { stream: this.label })));
     this.socket.on('close', () => {
       if (!this.#ended) this.fail(new MultifdError('ERR_MULTIFD_CONNECTION', 'connection closed without an end', { stream: this.label }));
     });
-    this.#armIdle();
     this.socket.resume();
+  }
+
+  /** The peer ended its side (or the connection failed). */
+  get ended(): boolean {
+    return this.#ended || this.#error !== undefined;
   }
 
   /** Bytes received so far. */
@@ -88,14 +91,12 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
       return;
     }
     this.#error = error;
-    this.#clearIdle();
     this.socket.destroy();
     this.#notify();
   }
 
   /** Destroy the connection (the transfer is over or failed). */
   destroy(): void {
-    this.#clearIdle();
     this.socket.destroy();
   }
 
@@ -112,7 +113,6 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
         if (this.#paused && this.#buffered <= this.#o.highWater / 2) {
           this.#paused = false;
           this.socket.resume();
-          this.#armIdle();
         }
         // The consumer is done with a chunk's bytes once it has asked for the
         // chunk after the next one: frames views end with the chunk's frames,
@@ -130,6 +130,7 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
 
   #push(chunk: Uint8Array): void {
     if (this.#error) return;
+    this.lastActivity = Date.now();
     this.#total += chunk.length;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -138,10 +139,8 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
       this.#first = undefined;
       first(this.#chunks[this.#head]!);
     }
-    this.#armIdle();
     if (!this.#paused && this.#buffered > this.#o.highWater) {
       this.#paused = true;
-      this.#clearIdle(); // we stopped reading: silence is ours, not the peer's
       this.socket.pause();
     }
     this.#notify();
@@ -151,21 +150,6 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
-  }
-
-  #armIdle(): void {
-    if (this.#o.idleTimeoutMs <= 0 || this.#ended) return;
-    this.#clearIdle();
-    this.#idle = setTimeout(
-      () => this.fail(new MultifdError('ERR_MULTIFD_TIMEOUT', `no data for ${this.#o.idleTimeoutMs} ms`, { stream: this.label })),
-      this.#o.idleTimeoutMs,
-    );
-    this.#idle.unref();
-  }
-
-  #clearIdle(): void {
-    if (this.#idle) clearTimeout(this.#idle);
-    this.#idle = undefined;
   }
 }
 

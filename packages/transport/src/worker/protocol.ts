@@ -7,7 +7,7 @@
  * Main -> recv worker:  PACKET (a framed packet to decode into RAM), CLOSE, ABORT
  * Worker -> main:       READY, DONE (job finished, with bytes), CLOSED, ERROR
  */
-import type { MultifdErrorCode, ScanPages } from '@multifd/core';
+import type { ErrorLocation, MultifdErrorCode, ScanPages } from '@multifd/core';
 
 /** What a SCAN job found and sent. */
 export interface ScanReply {
@@ -64,7 +64,7 @@ export type WorkerReply =
   /** A job finished; `buffer` hands a transferred payload buffer back for reuse. */
   | { code: 'DONE'; seq: Seq; wireBytes: number; pages: number; buffer?: ArrayBuffer; scan?: ScanReply }
   | { code: 'CLOSED' }
-  | { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } };
+  | { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number; location?: ErrorLocation } };
 
 export function unknownMessage(where: string, message: unknown): Error {
   const code = typeof message === 'object' && message !== null ? (message as { code?: unknown }).code : undefined;

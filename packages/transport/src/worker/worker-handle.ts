@@ -74,7 +74,7 @@ export class WorkerHandle<Job extends { code: string }> {
           return;
         case 'ERROR': {
           const e = msg.error;
-          this.#fail(new MultifdError(e.code, e.message, { channel: this.channel, ...(e.packet !== undefined ? { packet: e.packet } : {}) }));
+          this.#fail(new MultifdError(e.code, e.message, { ...(e.location ?? {}), channel: this.channel, ...(e.packet !== undefined ? { packet: e.packet } : {}) }));
           return;
         }
         default:
@@ -153,7 +153,15 @@ export class WorkerHandle<Job extends { code: string }> {
 }
 
 /** Serialise an error for an ERROR reply. */
-export function errorReply(error: unknown, packet?: number): { code: 'ERROR'; error: { code: MultifdErrorCode; message: string; packet?: number } } {
+export function errorReply(error: unknown, packet?: number): Extract<WorkerReply, { code: 'ERROR' }> {
   const e = MultifdError.is(error) ? error : MultifdError.wrap(error, 'ERR_MULTIFD_WORKER');
-  return { code: 'ERROR', error: { code: e.code, message: e.detail, ...(packet !== undefined ? { packet } : e.location.packet !== undefined ? { packet: e.location.packet } : {}) } };
+  return {
+    code: 'ERROR',
+    error: {
+      code: e.code,
+      message: e.detail,
+      location: { ...e.location },
+      ...(packet !== undefined ? { packet } : e.location.packet !== undefined ? { packet: e.location.packet } : {}),
+    },
+  };
 }
