@@ -21,4 +21,4 @@ export { parseLevels, planRows, type RowSpec, type PlanOptions } from './compare
 export { loadCompareCodecs, type CompareCodecs } from './compare/plugins.js';
 export { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from './compare/run-row.js';
 export { CSV_HEADER, LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, projectedSeconds, withProjections, type CompareResult, type CompareRow } from './compare/report.js';
-export { chartSpec, renderSvg } from './compare/chart.js';
+export { chartSpec, placeLabels, renderSvg } from './compare/chart.js';
