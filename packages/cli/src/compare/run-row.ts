@@ -222,8 +222,10 @@ async function decompress(
     const sink = decoder.sink;
     return { report, timed: window, memory: (name) => ('block' in sink ? sink.block(name) : undefined) };
   } catch (e) {
+    // Decided before terminating: a terminated worker reports its exit as a failure too.
+    const error = o.signal?.aborted ? o.signal.reason : (failure ?? e);
     await decoder.terminate();
-    throw failure ?? e;
+    throw error;
   }
 }
 
