@@ -32,6 +32,8 @@ export interface CliProcess {
 }
 
 const live = new Set<CliProcess>();
+/** Every process started since the last `takeStarted()`, exited or not (for failure reports). */
+const started: CliProcess[] = [];
 let hooked = false;
 
 function describeOutput(p: { name: string; stdout(): string; stderr(): string }): string {
@@ -107,6 +109,7 @@ export function startCli(args: string[], options: { name?: string; cwd?: string 
     },
   };
   live.add(proc);
+  started.push(proc);
   void exited.then(() => live.delete(proc));
   if (!hooked) {
     hooked = true;
@@ -136,6 +139,15 @@ export async function expectCliSuccess(p: CliProcess, timeoutMs: number): Promis
   const result = await p.exit(timeoutMs);
   if (result.code !== 0) throw new Error(`${p.name} exited with code ${result.code} (signal ${result.signal}); ${describeOutput(p)}`);
   return result;
+}
+
+/** The processes started since the last call, with their output so far: `name`, exit and the last 4000 characters of stdout and stderr. */
+export function takeStarted(): string[] {
+  const tail = (s: string) => (s.length > 4000 ? `...${s.slice(-4000)}` : s);
+  return started.splice(0).map((p) => {
+    const status = p.child.exitCode !== null || p.child.signalCode !== null ? `exit code ${p.child.exitCode}, signal ${p.child.signalCode}` : 'running';
+    return `${p.name} [${p.child.spawnargs.slice(2).join(' ')}] (${status})\n  stdout: ${tail(p.stdout().trim()) || '(none)'}\n  stderr: ${tail(p.stderr().trim()) || '(none)'}`;
+  });
 }
 
 /** Kill every CLI process still running and wait until all are gone. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, hmp, killAllQemu, liveQemuCount, pmemsave, qemuVersion, type QemuVm } from '@multifd/qemu-harness';
-import { killAllCli, liveCliCount } from './cli-process.js';
+import { killAllCli, liveCliCount, takeStarted } from './cli-process.js';
 
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS };
 
@@ -46,10 +46,18 @@ export function tempDir(prefix = 'multifd-qemu-'): string {
   return dir;
 }
 
-/** After every test: kill the CLI children and QEMUs it started (even when it failed or timed out), and delete its temp dirs. */
+/**
+ * After every test: kill the CLI children and QEMUs it started (even when it
+ * failed or timed out), print the children's output if it failed, and delete
+ * its temp dirs.
+ */
 export function cleanupAfterEach(): void {
-  afterEach(async () => {
+  afterEach(async (context) => {
     await Promise.all([killAllCli(), killAllQemu()]);
+    const processes = takeStarted();
+    if (context.task.result?.state === 'fail' && processes.length > 0) {
+      console.error(`[${context.task.name}] failed; the multifd processes it started:\n${processes.join('\n')}`);
+    }
     for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
     if (liveQemuCount() !== 0) throw new Error(`${liveQemuCount()} QEMU still running after killAllQemu`);
     if (liveCliCount() !== 0) throw new Error(`${liveCliCount()} multifd processes still running after killAllCli`);
