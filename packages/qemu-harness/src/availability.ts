@@ -30,3 +30,19 @@ export async function qemuVersion(binary = DEFAULT_QEMU_BINARY, options: { env?:
 export async function qemuAvailable(binary = DEFAULT_QEMU_BINARY, options: { env?: NodeJS.ProcessEnv } = {}): Promise<boolean> {
   return (await qemuVersion(binary, options)) !== undefined;
 }
+
+/**
+ * Throws, with a message that says how to install it, unless `version` (from
+ * `qemuVersion()`) is there and, when `want` is given, is that major.minor.
+ * For real-QEMU test suites, which must fail rather than skip without QEMU.
+ */
+export function requireQemuVersion(version: QemuVersion | undefined, want?: { major: number; minor: number }, binary = DEFAULT_QEMU_BINARY): QemuVersion {
+  const wanted = want ? `QEMU ${want.major}.${want.minor}` : 'QEMU';
+  if (!version) {
+    throw new Error(`${binary} not found or not runnable: the real-QEMU tests need ${wanted} (Debian bookworm: apt-get install qemu-system-x86; .ci/run installs it)`);
+  }
+  if (want && (version.major !== want.major || version.minor !== want.minor)) {
+    throw new Error(`the real-QEMU tests need ${wanted}, but ${binary} is ${version.text}`);
+  }
+  return version;
+}

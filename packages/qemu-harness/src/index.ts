@@ -23,6 +23,6 @@ export { migratePair, type MigratePairOptions, type MigratedPair } from './migra
 export { hmp, pmemsave, readGuestMemory } from './monitor.js';
 export { guestRanges, pcRamOffset, placeCopies, writeBlobFile, type BlobPlacement, type GuestRange } from './blob.js';
 export { BENCH_MIX, mixedPages, type PageKind, type PageMix } from './page-mix.js';
-export { qemuAvailable, qemuVersion, type QemuVersion } from './availability.js';
+export { qemuAvailable, qemuVersion, requireQemuVersion, type QemuVersion } from './availability.js';
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
 export { cpuShares, cpuSnapshot, waitForQuietCpu, type CpuShares, type CpuSnapshot } from './cpu-idle.js';

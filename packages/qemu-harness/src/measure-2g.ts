@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { qemuVersion } from './availability.js';
+import { qemuVersion, requireQemuVersion } from './availability.js';
 import { guestRanges, placeCopies, writeBlobFile, type BlobPlacement, type GuestRange } from './blob.js';
 import { cpuShares, cpuSnapshot, waitForQuietCpu, type CpuSnapshot } from './cpu-idle.js';
 import { migratePair } from './migrate-pair.js';
@@ -75,8 +75,7 @@ async function measure(compression: MultifdCompression, memPrealloc: boolean, ru
 }
 
 async function main(): Promise<void> {
-  const qemu = await qemuVersion();
-  if (!qemu) throw new Error('qemu-system-x86_64 not found on PATH (Debian: apt-get install qemu-system-x86)');
+  const qemu = requireQemuVersion(await qemuVersion());
   const runs = Number(process.env.QEMU_HARNESS_MEASURE_RUNS ?? 1);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`QEMU_HARNESS_MEASURE_RUNS=${process.env.QEMU_HARNESS_MEASURE_RUNS}: expected a positive integer`);
   console.log(`[measure] 2 GiB guest, 512 MiB of content, ${qemu.text}, ${runs} run(s) per case`);

@@ -1,22 +1,17 @@
 /** Shared by the real-QEMU tests. */
 import { afterEach, beforeEach } from 'vitest';
-import { killAllQemu, liveQemuCount, qemuVersion } from '../src/index.js';
+import { killAllQemu, liveQemuCount, qemuVersion, requireQemuVersion } from '../src/index.js';
 
 /** The system QEMU, or undefined. */
 export const QEMU = await qemuVersion();
 
 /**
- * Fail (never skip) every test of the file (each on its own, none skipped) when qemu-system-x86_64 is missing:
- * `npm run test:qemu` is the real-QEMU suite, and CI installs QEMU first.
+ * Fail (never skip) every test of the file (each on its own, none skipped)
+ * when qemu-system-x86_64 is missing: `npm run test:qemu` is the real-QEMU
+ * suite, and CI installs QEMU first.
  */
 export function requireQemu(): void {
-  beforeEach(() => {
-    if (!QEMU) {
-      throw new Error(
-        'qemu-system-x86_64 not found on PATH: the real-QEMU tests need QEMU 7.2 (Debian bookworm: apt-get install qemu-system-x86; .ci/run installs it)',
-      );
-    }
-  });
+  beforeEach(() => void requireQemuVersion(QEMU));
 }
 
 /** Kill every QEMU a test started, even when it failed or timed out. */
