@@ -3,7 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
-import { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, hmp, killAllQemu, liveQemuCount, pmemsave, qemuVersion, type QemuVm } from '@multifd/qemu-harness';
+import {
+  DEV_BLOB,
+  FIXTURES_DIR,
+  HLT_BIOS,
+  hmp,
+  killAllQemu,
+  liveQemuCount,
+  pmemsave,
+  qemuVersion,
+  requireQemuVersion,
+  waitForMigration,
+  type MultifdCompression,
+  type QemuVm,
+} from '@multifd/qemu-harness';
 import { killAllCli, liveCliCount, takeStarted } from './cli-process.js';
 
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS };
@@ -22,21 +35,16 @@ export const HOLE_END = 0x100000;
 export const QEMU = await qemuVersion();
 
 /**
- * Fail (never skip) every test of the file (each on its own, none skipped) when the system QEMU is missing or
- * is not 7.2: these tests check QEMU 7.2's behaviour, and CI installs it first.
+ * Fail (never skip) every test of the file, each on its own, when the system
+ * QEMU is missing or is not 7.2: these tests check QEMU 7.2's behaviour, and
+ * CI installs it first.
  */
 export function requireQemu72(): void {
-  beforeEach(() => {
-    if (!QEMU) {
-      throw new Error(
-        'qemu-system-x86_64 not found on PATH: the live tests need QEMU 7.2 (Debian bookworm: apt-get install qemu-system-x86; .ci/run installs it)',
-      );
-    }
-    if (QEMU.major !== 7 || QEMU.minor !== 2) {
-      throw new Error(`the live tests need QEMU 7.2, but qemu-system-x86_64 is ${QEMU.text}`);
-    }
-  });
+  beforeEach(() => void requireQemuVersion(QEMU, { major: 7, minor: 2 }));
 }
+
+/** The CLI's name for each QEMU multifd-compression. */
+export const METHOD: Record<MultifdCompression, string> = { none: 'nocomp', zlib: 'zlib', zstd: 'zstd' };
 
 const tempDirs: string[] = [];
 
@@ -140,6 +148,14 @@ export interface ReceiveIndex {
   zeroPages: number;
   warnings: string[];
   mainStreamFile?: string;
+}
+
+/** Wait for a destination QEMU to reach `completed` (it must print nothing), then dump its memory like `dumpGuest`. */
+export async function completedDestination(destination: QemuVm, dir: string): Promise<Buffer> {
+  const info = await waitForMigration(destination, { timeoutMs: 30_000 });
+  if (info.status !== 'completed') throw new Error(`destination: ${JSON.stringify(info)}`);
+  if (destination.stderr() !== '') throw new Error(`destination printed: ${destination.stderr()}`);
+  return dumpGuest(destination, dir, 'destination');
 }
 
 /** A pmemsave of guest-physical 0..64 MiB into `dir`, read back. */

@@ -6,12 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import { configureMultifd, migrate, migrateIncoming, startQemu, waitForMigration, type MultifdCompression } from '@multifd/qemu-harness';
 import { expectCliSuccess, startCli } from './cli-process.js';
-import { BLOB_ADDR, DEV_BLOB, cleanupAfterEach, describePages, dumpGuest, pcRamDifferences, requireQemu72, tempDir } from './helpers.js';
+import {
+  BLOB_ADDR,
+  DEV_BLOB,
+  METHOD,
+  cleanupAfterEach,
+  completedDestination,
+  describePages,
+  dumpGuest,
+  pcRamDifferences,
+  requireQemu72,
+  tempDir,
+} from './helpers.js';
 
 requireQemu72();
 cleanupAfterEach();
-
-const METHOD: Record<MultifdCompression, string> = { none: 'nocomp', zlib: 'zlib', zstd: 'zstd' };
 
 describe('QEMU 7.2 source -> multifd proxy -> QEMU 7.2 destination', () => {
   it.each<[MultifdCompression, number, MultifdCompression, number]>([
@@ -51,11 +60,7 @@ describe('QEMU 7.2 source -> multifd proxy -> QEMU 7.2 destination', () => {
       expect(sourceInfo.status).toBe('completed');
       const result = await expectCliSuccess(proxy, 30_000);
       expect(result.stdout).toMatch(/^proxied /);
-      const destinationInfo = await waitForMigration(destination, { timeoutMs: 30_000 });
-      expect(destinationInfo.status).toBe('completed');
-      expect(destination.stderr()).toBe('');
-
-      const memory = await dumpGuest(destination, dir, 'destination');
+      const memory = await completedDestination(destination, dir);
       expect(describePages(pcRamDifferences(memory, expected))).toBe('none');
       expect(memory.subarray(0x100000, 0x500000).equals(expected.subarray(0x100000, 0x500000))).toBe(true);
     },

@@ -16,6 +16,7 @@ import {
   HLT_BIOS,
   HOLE_END,
   HOLE_START,
+  METHOD,
   PAGE,
   blockFile,
   cleanupAfterEach,
@@ -32,8 +33,6 @@ import {
 
 requireQemu72();
 cleanupAfterEach();
-
-const METHOD: Record<MultifdCompression, string> = { none: 'nocomp', zlib: 'zlib', zstd: 'zstd' };
 
 const CASES: [MultifdCompression, number][] = (['none', 'zlib', 'zstd'] as const).flatMap((c) => [1, 2, 4].map((n): [MultifdCompression, number] => [c, n]));
 

@@ -7,9 +7,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configureMultifd, fixturePath, migrateIncoming, startQemu, waitForMigration, type MultifdCompression } from '@multifd/qemu-harness';
+import { configureMultifd, fixturePath, migrateIncoming, startQemu, type MultifdCompression } from '@multifd/qemu-harness';
 import { expectCliSuccess, startCli } from './cli-process.js';
-import { BLOB_ADDR, DEV_BLOB, GUEST_BYTES, cleanupAfterEach, describePages, dumpGuest, pcRamDifferences, requireQemu72, tempDir } from './helpers.js';
+import {
+  BLOB_ADDR,
+  DEV_BLOB,
+  GUEST_BYTES,
+  METHOD,
+  cleanupAfterEach,
+  completedDestination,
+  describePages,
+  pcRamDifferences,
+  requireQemu72,
+  tempDir,
+} from './helpers.js';
 
 requireQemu72();
 cleanupAfterEach();
@@ -29,8 +40,6 @@ function expectedMemory(): Buffer {
   return memory;
 }
 
-const METHOD: Record<MultifdCompression, string> = { none: 'nocomp', zlib: 'zlib', zstd: 'zstd' };
-
 describe('multifd replay -> QEMU 7.2 destination', () => {
   it.each<[string, MultifdCompression, number]>([
     ['nocomp-2ch', 'zstd', 3],
@@ -48,11 +57,7 @@ describe('multifd replay -> QEMU 7.2 destination', () => {
       const replay = startCli(['replay', '--to', to, '--channels', String(channels), '--method', METHOD[compression], ...captureFiles(capture)]);
       const result = await expectCliSuccess(replay, 30_000);
       expect(result.stdout).toMatch(/^replayed /);
-      const info = await waitForMigration(destination, { timeoutMs: 30_000 });
-      expect(info.status).toBe('completed');
-      expect(destination.stderr()).toBe('');
-
-      const memory = await dumpGuest(destination, dir, 'destination');
+      const memory = await completedDestination(destination, dir);
       expect(describePages(pcRamDifferences(memory, expectedMemory()))).toBe('none');
     },
     60_000,
