@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import {
   DEV_BLOB,
-  FIXTURES_DIR,
   HLT_BIOS,
   hmp,
   killAllQemu,
@@ -19,13 +18,12 @@ import {
 } from '@multifd/qemu-harness';
 import { killAllCli, liveCliCount, takeStarted } from './cli-process.js';
 
-export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS };
+export { DEV_BLOB, HLT_BIOS };
 
 export const PAGE = 4096;
 export const MIB = 1024 * 1024;
-/** Every guest here has 64 MiB. */
-export const GUEST_MIB = 64;
-export const GUEST_BYTES = GUEST_MIB * MIB;
+/** Every guest here has 64 MiB (the harness's default). */
+export const GUEST_BYTES = 64 * MIB;
 /** Where the tests load blobs/dev-1.bin. */
 export const BLOB_ADDR = 0x100000;
 /** Guest-physical 0xa0000..0xfffff is the VGA hole and ROM aliases, not pc.ram: pmemsave there does not read pc.ram. */
