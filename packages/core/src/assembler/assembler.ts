@@ -6,6 +6,7 @@
  * every input is an AsyncIterable of byte chunks. `decode` and `receive` both
  * run through here, so they accept exactly the same streams.
  */
+import { setMaxListeners } from 'node:events';
 import { PAGE_SIZE, maxCompressedPayload } from '../constants.js';
 import { ChannelFramer, type ChannelFrame } from '../channel-stream/framer.js';
 import { MultifdError } from '../errors.js';
@@ -127,6 +128,13 @@ interface ChannelCtx {
 
 const DEFAULT_MAX_BLOCK_BYTES = 2 ** 40;
 
+/** An AbortController whose signal may have a listener per stream (hundreds of channels) without a warning. */
+function newAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 /** Run one migration's streams to the end. Rejects with the first MultifdError any stream hits. */
 export async function assembleMigration(options: AssembleOptions): Promise<AssembleReport> {
   return new Assembler(options).run();
@@ -134,7 +142,7 @@ export async function assembleMigration(options: AssembleOptions): Promise<Assem
 
 class Assembler {
   readonly #o: AssembleOptions;
-  readonly #abort = new AbortController();
+  readonly #abort = newAbortController();
   readonly #barrier: SyncBarrier;
   readonly #seen = new Map<string, SparseBitmap>();
   /** Pages last written with non-zero data: a later zero page must overwrite them. */

@@ -45,7 +45,9 @@ export class WorkerHandle<Job extends { code: string }> {
   constructor(file: URL, workerData: unknown, options: WorkerHandleOptions) {
     this.channel = options.channel;
     this.#opts = options;
-    this.worker = new Worker(file, { workerData });
+    // Workers inherit the process's execArgv; --input-type (a script given with -e) is not valid for a file.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    this.worker = new Worker(file, { workerData, execArgv });
     let readyResolve!: () => void;
     let readyReject!: (e: unknown) => void;
     this.#ready = new Promise((res, rej) => {
