@@ -257,6 +257,14 @@ describe('bad input: exit 1, one line, no stack trace', () => {
     expect(await failsWith([join(dir, 'odd.bin')], 'ERR_MULTIFD_BAD_OPTION')).toContain('4196 bytes is not a positive multiple of 4096');
   });
 
+  it('a captured migration that does not decode: the decoder\'s own error', async () => {
+    const capture = fixtureDir('7.2', 'zstd-2ch');
+    const cut = join(tempDir(), 'main.bin');
+    writeFileSync(cut, readFileSync(join(capture, 'conn0-main.bin')).subarray(0, 3000));
+    const files = streamFiles(capture).filter((f) => !f.endsWith('-main.bin'));
+    expect(await failsWith([cut, ...files], 'ERR_MULTIFD_TRUNCATED')).toContain('main stream ends before the RAM section is complete');
+  });
+
   it('a directory without index.json', async () => {
     expect(await failsWith([tempDir()], 'ERR_MULTIFD_IO')).toContain('not a directory written by decode or receive');
   });

@@ -16,11 +16,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MULTIFD_MAGIC, MultifdError, QEVM_MAGIC, type RAMBlock } from '@multifd/core';
-import { decodeWithWorkers } from '@multifd/transport';
 import { INDEX_FILE } from '../commands/decode.js';
 import type { DecodeIndex } from '../decode-index.js';
 import { loadRamImage, parseImageArg } from '../ram-images.js';
 import { openMigrationFiles } from '../stream-files.js';
+import { decodeStreams } from './decode-streams.js';
 
 export interface CompareInput {
   blocks: RAMBlock[];
@@ -115,7 +115,7 @@ function readDecodedDir(dir: string, cwd: string): { name: string; memory: Uint8
 async function decodeCapture(labels: readonly string[], o: LoadInputsOptions): Promise<RAMBlock[]> {
   const files = await openMigrationFiles(labels, o.cwd);
   try {
-    const { report, sink } = await decodeWithWorkers(
+    const { report, sink } = await decodeStreams(
       { ...(files.main ? { main: files.main.input } : {}), channels: files.channels.map((f) => f.input) },
       { codecModules: o.codecModules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) },
     );

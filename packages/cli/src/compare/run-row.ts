@@ -28,12 +28,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock } from '@multifd/core';
-import { MigrationSender, WorkerDecoder } from '@multifd/transport';
+import { MigrationSender } from '@multifd/transport';
+import { decodeStreams } from './decode-streams.js';
+import { rssSampler, timed, type Window } from './timing.js';
 import type { RowSpec } from './plan.js';
 
-export interface Timed {
-  seconds: number;
-  cpuSeconds: number;
+export interface Timed extends Window {
   /** Input MB (10^6 bytes) per wall-clock second. */
   mbps: number;
 }
@@ -140,20 +140,8 @@ export function label(spec: Pick<RowSpec, 'method' | 'level' | 'channels'>): str
   return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}`;
 }
 
-type Window = Omit<Timed, 'mbps'>;
-
 function rate(t: Window, bytes: number): Timed {
   return { ...t, mbps: t.seconds > 0 ? bytes / 1e6 / t.seconds : 0 };
-}
-
-/** Measure `fn` (wall clock and the process's CPU time, all threads). */
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; timed: Window }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const value = await fn();
-  const seconds = (performance.now() - start) / 1000;
-  const used = process.cpuUsage(cpu);
-  return { value, timed: { seconds, cpuSeconds: (used.user + used.system) / 1e6 } };
 }
 
 async function compress(
@@ -192,41 +180,19 @@ async function decompress(
   files: readonly string[],
   o: RunRowOptions,
 ): Promise<{ report: AssembleReport; timed: Window; memory: (name: string) => Uint8Array | undefined }> {
-  let failure: MultifdError | undefined;
-  const abort = new AbortController();
-  const decoder = await WorkerDecoder.start({
-    channels: spec.channels,
-    codecModules: o.codecModules,
-    codecOptions: spec.codecOptions,
-    onFailure: (e) => {
-      failure ??= e;
-      abort.abort(e);
-    },
-  });
-  const signal = o.signal ? AbortSignal.any([abort.signal, o.signal]) : abort.signal;
-  // Decode into the run's memory. WorkerDecoder has no option for the sink
-  // yet (it always allocates a fresh MemorySink); its sink field is read
-  // when decode() starts, so it is replaced here. A decoder that ignored it
-  // would leave the target zeroed and fail verification, not pass it.
-  (decoder as unknown as { sink: MemorySink }).sink = o.target.sink();
   const open = (file: string) => ({ label: file, source: fileChunks(file) });
-  try {
-    const { value: report, timed: window } = await timed(() =>
-      decoder.decode(
-        { main: open(files[0]!), channels: files.slice(1).map(open) },
-        { method: spec.codec.value, signal, onProgress: (p) => o.onProgress?.('decompress', p.pages) },
-      ),
-    );
-    if (failure) throw failure;
-    await decoder.close();
-    const sink = decoder.sink;
-    return { report, timed: window, memory: (name) => ('block' in sink ? sink.block(name) : undefined) };
-  } catch (e) {
-    // Decided before terminating: a terminated worker reports its exit as a failure too.
-    const error = o.signal?.aborted ? o.signal.reason : (failure ?? e);
-    await decoder.terminate();
-    throw error;
-  }
+  const sink = o.target.sink();
+  const decoded = await decodeStreams(
+    { main: open(files[0]!), channels: files.slice(1).map(open) },
+    {
+      codecModules: o.codecModules,
+      codecOptions: spec.codecOptions,
+      sink,
+      assemble: { method: spec.codec.value, onProgress: (p) => o.onProgress?.('decompress', p.pages) },
+      ...(o.signal ? { signal: o.signal } : {}),
+    },
+  );
+  return { report: decoded.report, timed: decoded.timed, memory: (name) => sink.block(name) };
 }
 
 /** The decoded memory must equal the input, and every zero page must have come back as a zero record. */
@@ -251,17 +217,4 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number | undefined {
     if (x.compare(y, at, at + PAGE_SIZE, at, at + PAGE_SIZE) !== 0) return at;
   }
   return undefined;
-}
-
-/** The highest RSS seen while the row runs (sampled every 20 ms). */
-function rssSampler(): { peak(): number; stop(): void } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
-  timer.unref();
-  return {
-    peak: () => Math.max(peak, process.memoryUsage.rss()),
-    stop: () => clearInterval(timer),
-  };
 }
