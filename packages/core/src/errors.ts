@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   ERR_MULTIFD_USAGE: 'a command line is wrong',
   ERR_MULTIFD_TIMEOUT: 'a peer did not answer in time',
   ERR_MULTIFD_CONNECTION: 'a connection failed or closed early',
+  ERR_MULTIFD_TLS: "a TLS handshake failed or a peer's certificate was refused (missing, untrusted, for another name, or not in the allowed list)",
   ERR_MULTIFD_CANCELLED: 'the transfer was cancelled because of an error elsewhere',
   ERR_MULTIFD_WORKER: 'a channel worker thread failed',
 } as const;
