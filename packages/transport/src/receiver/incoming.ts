@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { MultifdError, detectStreamKind } from '@multifd/core';
-import { formatAddress, parseAddress, type Address, type TlsOptions } from '../net.js';
+import { certProblem, checkTlsOptions, formatAddress, formatSubject, parseAddress, subjectAllowed, tlsReason, tlsServerOptions, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { COMPLETION_ACK } from '../ack.js';
 import { LateSource } from './late-source.js';
@@ -41,6 +41,8 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   readonly #listen: Address;
   #server: net.Server | undefined;
   #failed = false;
+  /** TLS: raw connections not closed yet (some still in their handshake). */
+  readonly #handshaking = new Set<net.Socket>();
   #arrival: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #lastProgress = 0;
@@ -51,6 +53,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
     super();
     this.#o = options;
     this.#listen = typeof options.listen === 'string' ? parseAddress(options.listen) : options.listen;
+    if (options.tls) checkTlsOptions(options.tls, 'server');
     this.channels = Array.from({ length: options.channels }, (_, i) => new LateSource(`channel connection ${i + 1}`));
   }
 
@@ -142,38 +145,57 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
     this.#server?.close();
     if (this.#failed) {
       for (const s of this.streams) s.destroy();
+      for (const raw of this.#handshaking) raw.destroy();
       return;
     }
     for (const s of this.streams) s.socket.end();
     setTimeout(() => {
       for (const s of this.streams) s.destroy();
+      for (const raw of this.#handshaking) raw.destroy();
     }, 2000).unref();
   }
 
+  /**
+   * A TLS listener (QEMU's tls-creds on the destination): each connection does
+   * its own handshake before it is classified. A peer refused at the
+   * handshake (no client certificate, one not signed by our CA, or a broken
+   * handshake) or whose subject is not in `allowedClients` ends the migration
+   * with ERR_MULTIFD_TLS, as any unexpected connection does.
+   */
   #tlsServer(t: TlsOptions): net.Server {
     const server = tls.createServer(
       {
-        ...(t.key ? { key: t.key } : {}),
-        ...(t.cert ? { cert: t.cert } : {}),
-        ...(t.ca ? { ca: t.ca } : {}),
-        requestCert: t.requestCert ?? false,
-        rejectUnauthorized: t.requestCert ?? false,
+        ...tlsServerOptions(t),
         handshakeTimeout: this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
         allowHalfOpen: true,
       },
       (s) => {
-        const cn = s.getPeerCertificate()?.subject?.CN;
-        if (t.allowedClients && !t.allowedClients.includes(String(cn))) {
-          s.destroy();
-          this.fail(new MultifdError('ERR_MULTIFD_CONNECTION', `client certificate ${JSON.stringify(cn)} is not allowed`, { stream: `${s.remoteAddress}:${s.remotePort}` }));
-          return;
+        if (t.allowedClients) {
+          const subject = s.getPeerCertificate()?.subject;
+          if (!subjectAllowed(subject, t.allowedClients)) {
+            const peer = `${s.remoteAddress}:${s.remotePort}`;
+            s.destroy();
+            this.fail(new MultifdError('ERR_MULTIFD_TLS', `client certificate ${formatSubject(subject)} is not allowed (tls-authz)`, { stream: peer }));
+            return;
+          }
         }
         s.pause();
         this.#accept(s);
       },
     );
-    // A peer that fails the TLS handshake (no or a bad client certificate) is refused; the transfer waits for valid ones.
-    server.on('tlsClientError', (_e, s) => s.destroy());
+    // Every raw connection, so that one still in its handshake is dropped with the rest.
+    server.on('connection', (raw: net.Socket) => {
+      this.#handshaking.add(raw);
+      raw.once('close', () => this.#handshaking.delete(raw));
+      if (this.#failed) raw.destroy();
+    });
+    server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => {
+      const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'a client';
+      s.destroy();
+      // node:tls checks a client certificate after the handshake and drops the connection; authorizationError says why.
+      const reason = s.authorizationError ? `client certificate refused: ${certProblem(String(s.authorizationError))}` : tlsReason(e);
+      this.fail(new MultifdError('ERR_MULTIFD_TLS', `TLS handshake failed: ${reason}`, { stream: peer }, { cause: e }));
+    });
     return server;
   }
 
@@ -215,6 +237,10 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
       })
       .catch((e: unknown) => {
         clearTimeout(timer);
+        // node:tls clients check the server certificate after the handshake: one that hangs up before its first byte refused ours.
+        if (socket instanceof tls.TLSSocket && stream.bytes === 0 && MultifdError.is(e, 'ERR_MULTIFD_CONNECTION')) {
+          e = new MultifdError('ERR_MULTIFD_TLS', 'the client closed the connection right after the TLS handshake, before sending anything (did it refuse our certificate?)', { stream: peer }, { cause: e });
+        }
         this.fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: peer }));
       });
   }

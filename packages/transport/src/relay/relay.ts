@@ -24,7 +24,7 @@ import {
   wireProfile,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
-import { connect, endSocket, parseAddress, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { checkTlsOptions, connect, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { decodeInWorker, payloadPool } from '../receiver/worker-applier.js';
@@ -103,6 +103,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
     super();
     this.#o = options;
     this.#address = typeof options.to === 'string' ? parseAddress(options.to) : options.to;
+    if (options.tls) checkTlsOptions(options.tls, 'client');
     if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
@@ -159,7 +160,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
       const outMain = await connect(this.#address, { timeoutMs, label: 'outgoing main stream', ...(o.tls ? { tls: o.tls } : {}) });
       this.#outMain = outMain;
-      outMain.on('error', (e) => this.abort(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: 'outgoing main stream' })));
+      outMain.on('error', (e) => this.abort(socketError(e, { stream: 'outgoing main stream' })));
       outMain.on('data', () => undefined);
       const peerClosed = new Promise<void>((resolve) => outMain.once('close', () => resolve()));
 

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
-import type { Address, TlsOptions } from '../net.js';
+import { socketError, type Address, type TlsOptions } from '../net.js';
 import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
@@ -125,7 +125,7 @@ async function start(): Promise<void> {
   );
   const socket = output.socket;
   if (socket) {
-    socket.on('error', (err) => loop.fail(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { channel: data.channel })));
+    socket.on('error', (err) => loop.fail(socketError(err, { channel: data.channel })));
     // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
     socket.on('data', () => undefined);
   }

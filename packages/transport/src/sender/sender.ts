@@ -28,7 +28,7 @@ import {
 } from '@multifd/core';
 import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
-import { parseAddress, type Address, type TlsOptions } from '../net.js';
+import { checkTlsOptions, parseAddress, socketError, type Address, type TlsOptions } from '../net.js';
 import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { DEFAULTS } from '../options.js';
 import { sharedBlocks, type RAMBlockInput } from '../memory.js';
@@ -100,6 +100,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', 'give the sender either `to` or `output`');
     }
     this.#address = typeof options.to === 'string' ? parseAddress(options.to) : (options.to ?? { host: '', port: 0 });
+    if (options.tls && options.to !== undefined) checkTlsOptions(options.tls, 'client');
     if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
@@ -233,7 +234,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     socket.on('data', (chunk: Buffer) => {
       if (this.#fromPeer.length < COMPLETION_ACK.length) this.#fromPeer = Buffer.concat([this.#fromPeer, chunk]);
     });
-    socket.on('error', (err) => void this.abort(MultifdError.wrap(err, 'ERR_MULTIFD_CONNECTION', { stream: 'main stream' })));
+    socket.on('error', (err) => void this.abort(socketError(err, { stream: 'main stream' })));
     socket.on('close', () => {
       if (this.#state === 'started' && !this.#failure && !socket.writableFinished) {
         void this.abort(new MultifdError('ERR_MULTIFD_CONNECTION', 'the receiver closed the main connection', { stream: 'main stream' }));
