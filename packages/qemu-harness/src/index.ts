@@ -26,3 +26,4 @@ export { BENCH_MIX, mixedPages, type PageKind, type PageMix } from './page-mix.j
 export { qemuAvailable, qemuVersion, requireQemuVersion, type QemuVersion } from './availability.js';
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
 export { cpuShares, cpuSnapshot, waitForQuietCpu, type CpuShares, type CpuSnapshot } from './cpu-idle.js';
+export { makeTestPki, qemuTlsDir, type CertFiles, type TestPki } from './pki.js';
