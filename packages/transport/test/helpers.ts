@@ -38,10 +38,18 @@ export interface ProxyConnection {
  * A TCP proxy in front of `port`: forwards every connection, and lets a test
  * break one (destroy it, stall it, or corrupt the next bytes).
  */
-export async function tcpProxy(port: number, hooks: { onData?: (conn: ProxyConnection, index: number, chunk: Buffer) => Buffer | null } = {}) {
+export async function tcpProxy(
+  port: number,
+  hooks: {
+    onData?: (conn: ProxyConnection, index: number, chunk: Buffer) => Buffer | null;
+    /** Pass a peer's end on and keep the other direction flowing (a receiver's acknowledgement comes after the sender's end). */
+    halfOpen?: boolean;
+  } = {},
+) {
   const connections: ProxyConnection[] = [];
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1');
+  const allowHalfOpen = hooks.halfOpen ?? false;
+  const server = net.createServer({ allowHalfOpen }, (client) => {
+    const upstream = net.connect({ port, host: '127.0.0.1', allowHalfOpen });
     const conn: ProxyConnection = { client, upstream, bytes: 0 };
     const index = connections.push(conn) - 1;
     client.on('data', (chunk: Buffer) => {
