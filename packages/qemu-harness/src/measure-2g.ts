@@ -80,6 +80,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`QEMU_HARNESS_MEASURE_RUNS=${process.env.QEMU_HARNESS_MEASURE_RUNS}: expected a positive integer`);
   console.log(`[measure] 2 GiB guest, 512 MiB of content, ${qemu.text}, ${runs} run(s) per case`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-harness-measure-'));
+  // Interrupted: delete the blob, and exit (the harness's exit hook SIGKILLs the QEMUs).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      console.error(`[measure] ${signal}: stopped`);
+      process.exit(130);
+    });
+  }
   try {
     const { bytes, counts } = mixedPages(64 * MIB, 'bench-1');
     const blob = await writeBlobFile(path.join(dir, 'bench-1-64m.bin'), bytes);
