@@ -11,11 +11,12 @@ import { booleanOption, integerOption, requiredOption, stringOption, usageError 
 import { defineCommand } from '../command.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { relayOptionTable, relayOptions, relaySummary } from './relay-options.js';
+import { tlsServerOptionTable, tlsServerOptions } from '../tls-options.js';
 
 export const proxyCommand = defineCommand({
   name: 'proxy',
   summary: 'relay a live migration from a QEMU source to a destination, re-encoding the channels',
-  usage: '--listen HOST:PORT --to HOST:PORT --channels N [--out-channels M] [--out-method X] [--out-level L] [--json]',
+  usage: '--listen HOST:PORT --to HOST:PORT --channels N [--out-channels M] [--out-method X] [--out-level L] [--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-verify-peer] [--tls-authz NAME]] [--out-tls-ca FILE [--out-tls-cert FILE --out-tls-key FILE] [--out-tls-hostname NAME]] [--json]',
   description: `
 Accepts the source's main connection and N channels (the source's
 multifd-channels), connects to the destination (main first), forwards the
@@ -23,11 +24,21 @@ main stream byte for byte and re-encodes the pages onto M channels with
 method X (default: the same count, and the incoming method). Each epoch's
 pages precede that epoch's SYNC on every outgoing channel, so the
 destination's syncs stay in step with the main stream. Any error on either
-side drops every connection on both sides.`,
+side drops every connection on both sides.
+
+TLS is set for each side on its own. Incoming, as a destination with
+tls-creds (see 'multifd receive --help'): --tls-cert/--tls-key, and
+--tls-ca with --tls-verify-peer or --tls-authz to check the source's client
+certificate. Outgoing, as a source with tls-creds: --out-tls-ca turns it on
+and checks the destination's certificate against the host of --to (or
+--out-tls-hostname); --out-tls-cert/--out-tls-key are our client
+certificate. To use one set for both sides, give the same files to both
+(the certificate must then allow serverAuth and clientAuth).`,
   options: {
     listen: { type: 'string', short: 'l', valueName: 'HOST:PORT', description: 'where the source connects (port 0: any; printed on stderr)' },
     channels: { type: 'string', short: 'c', valueName: 'N', description: "incoming channels (the source's multifd-channels)" },
     'in-method': { type: 'string', valueName: 'M', description: 'expect this incoming method (default: from the packets)' },
+    ...tlsServerOptionTable(),
     ...relayOptionTable('out-'),
   },
 
@@ -37,12 +48,14 @@ side drops every connection on both sides.`,
     const inChannels = integerOption(values, 'channels', { min: 1, max: 255 });
     if (inChannels === undefined) throw usageError("proxy: --channels is required (see 'multifd proxy --help')");
     const inMethod = stringOption(values, 'in-method');
-    const options = relayOptions(values, 'proxy', 'out-', { channels: inChannels, ...(inMethod ? { method: inMethod } : {}) });
+    const cwd = io.cwd ?? process.cwd();
+    const options = relayOptions(values, 'proxy', 'out-', { channels: inChannels, ...(inMethod ? { method: inMethod } : {}) }, cwd);
+    const inTls = tlsServerOptions(values, 'proxy', cwd);
     if (stringOption(values, 'out-method') === undefined && inMethod === undefined) {
       throw usageError('proxy: give --out-method (or --in-method, reused for the outgoing side)');
     }
     const relay = new MigrationRelay({ ...options, ...(inMethod ? { inMethod } : {}) });
-    const incoming = new IncomingMigration({ listen, channels: inChannels, onFailure: (e) => relay.abort(e) });
+    const incoming = new IncomingMigration({ listen, channels: inChannels, ...(inTls ? { tls: inTls } : {}), onFailure: (e) => relay.abort(e) });
     const bar = createTransferBar(io.stderr, 'proxy');
     relay.on('progress', (p) => {
       incoming.touch();

@@ -13,6 +13,7 @@ import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { buildIndex, summaryLine } from '../decode-index.js';
 import { createTransferBar } from '../transfer-progress.js';
+import { tlsServerOptionTable, tlsServerOptions } from '../tls-options.js';
 import { INDEX_FILE } from './decode.js';
 
 export const MAIN_STREAM_FILE = 'main.bin';
@@ -20,7 +21,7 @@ export const MAIN_STREAM_FILE = 'main.bin';
 export const receiveCommand = defineCommand({
   name: 'receive',
   summary: 'accept a migration from QEMU or `multifd send` and write its RAM like decode',
-  usage: '--listen HOST:PORT --channels N --out DIR [--method M] [--uuid U] [--json]',
+  usage: '--listen HOST:PORT --channels N --out DIR [--method M] [--uuid U] [--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-verify-peer] [--tls-authz NAME]] [--json]',
   description: `
 Listens for one migration: the main connection and N multifd channels, told
 apart by their first bytes. Every initial packet is checked (magic, version,
@@ -28,7 +29,19 @@ uuid, channel id), every packet decoded by its channel's worker thread and
 applied epoch by epoch. DIR gets one file per RAMBlock, index.json (as
 decode writes it, last and only on success) and main.bin, the main stream
 as received. Exits 0 when the migration is complete, 1 on any error (every
-connection is then dropped at once, so the sender stops too).`,
+connection is then dropped at once, so the sender stops too).
+
+TLS, as a QEMU destination with tls-creds-x509: with --tls-cert and
+--tls-key every connection (the main one and each channel) must do its own
+TLS handshake. --tls-verify-peer (QEMU verify-peer=on) demands a client
+certificate signed by --tls-ca; --tls-authz also limits the accepted
+subjects (QEMU tls-authz). A client refused at the handshake (no, a
+self-signed or another CA's certificate) or not allowed ends the migration
+with ERR_MULTIFD_TLS. For a QEMU source: -object tls-creds-x509,id=tls0,
+dir=DIR,endpoint=client (DIR holding ca-cert.pem, client-cert.pem,
+client-key.pem) and migrate-set-parameters tls-creds=tls0; QEMU checks our
+certificate against the host of its migrate URI (or tls-hostname). We speak
+TLS 1.2: QEMU never reads what a TLS 1.3 server sends after the handshake.`,
   options: {
     listen: { type: 'string', short: 'l', valueName: 'HOST:PORT', description: 'address to listen on (port 0: any; the address is printed on stderr)' },
     channels: { type: 'string', short: 'c', valueName: 'N', description: 'number of multifd channels (1-255)' },
@@ -38,6 +51,7 @@ connection is then dropped at once, so the sender stops too).`,
     'idle-timeout': { type: 'string', valueName: 'MS', description: 'fail when a connection is silent this long (default 30000)' },
     'handshake-timeout': { type: 'string', valueName: 'MS', description: 'fail when the connections are not all there this long after the first (default 10000)' },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
+    ...tlsServerOptionTable(),
     json: { type: 'boolean', description: 'print the index on stdout instead of the summary' },
   },
 
@@ -53,6 +67,7 @@ connection is then dropped at once, so the sender stops too).`,
     const idle = integerOption(values, 'idle-timeout', { min: 0, max: 86_400_000 });
     const handshake = integerOption(values, 'handshake-timeout', { min: 1, max: 86_400_000 });
     const backend = zlibBackendOption(values);
+    const tls = tlsServerOptions(values, 'receive', cwd);
 
     await mkdir(outDir, { recursive: true });
     await rm(join(outDir, INDEX_FILE), { force: true });
@@ -65,6 +80,7 @@ connection is then dropped at once, so the sender stops too).`,
       ...(uuid ? { uuid } : {}),
       ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
       ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}),
+      ...(tls ? { tls } : {}),
       codecOptions: { backend },
     });
     const bar = createTransferBar(io.stderr, 'receive');

@@ -6,6 +6,7 @@ import type { RelayOptions } from '@multifd/transport';
 import { integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import type { OptionTable, OptionValues } from '../command.js';
+import { tlsClientOptionTable, tlsClientOptions } from '../tls-options.js';
 
 export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
   return {
@@ -16,12 +17,19 @@ export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
     uuid: { type: 'string', valueName: 'U', description: "uuid for the outgoing channels (default: the incoming channels')" },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
     profile: { ...PROFILE_OPTION, description: 'wire variant of the outgoing channels: qemu-7.2 (default) or qemu-10 (the destination must match the source)' },
+    ...tlsClientOptionTable(prefix),
     json: { type: 'boolean', description: 'print a JSON summary on stdout' },
   };
 }
 
 /** RelayOptions from the parsed flags; `defaults` fills outgoing channel count and method when not given. */
-export function relayOptions(values: OptionValues, command: string, prefix: '' | 'out-', defaults: { channels?: number; method?: string } = {}): RelayOptions {
+export function relayOptions(
+  values: OptionValues,
+  command: string,
+  prefix: '' | 'out-',
+  defaults: { channels?: number; method?: string } = {},
+  cwd = process.cwd(),
+): RelayOptions {
   const to = requiredOption(values, 'to', command);
   const channels = integerOption(values, `${prefix}channels`, { min: 1, max: 255 }, defaults.channels);
   if (channels === undefined) throw usageError(`${command}: --${prefix}channels is required (see 'multifd ${command} --help')`);
@@ -30,12 +38,14 @@ export function relayOptions(values: OptionValues, command: string, prefix: '' |
   const method = methodOption(createRegistry(), `--${prefix}method`, methodText);
   const level = integerOption(values, `${prefix}level`, { min: 0, max: 22 });
   const uuid = uuidOption(values);
+  const tls = tlsClientOptions(values, command, prefix, cwd);
   return {
     to,
     channels,
     method: method.value,
     ...(level !== undefined ? { level } : {}),
     ...(uuid ? { uuid } : {}),
+    ...(tls ? { tls } : {}),
     codecOptions: { backend: zlibBackendOption(values) },
     profile: profileOption(values),
   };

@@ -14,19 +14,24 @@ import { relayOptionTable, relayOptions, relaySummary } from './relay-options.js
 export const replayCommand = defineCommand({
   name: 'replay',
   summary: 'stream a captured migration into a destination, re-encoding the channels',
-  usage: '--to HOST:PORT --channels M --method X [--level L] [--uuid U] [--json] FILE...',
+  usage: '--to HOST:PORT --channels M --method X [--level L] [--uuid U] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-hostname NAME]] [--json] FILE...',
   description: `
 FILEs are the connection streams of one captured migration (as decode takes
 them): the main stream is sent first and byte for byte (the destination takes
 its first connection as the main stream), then M channels carry the pages of
 the captured channels, decoded and encoded again with method X. Each epoch's
 pages precede that epoch's SYNC on every outgoing channel. Set the
-destination's multifd-channels to M and multifd-compression to X.`,
+destination's multifd-channels to M and multifd-compression to X.
+
+TLS (--tls-ca turns it on), as a QEMU source with tls-creds: every
+connection does its own handshake; the destination's certificate must chain
+to --tls-ca and carry the host of --to (or --tls-hostname); --tls-cert and
+--tls-key are our client certificate for a destination with verify-peer=on.`,
   options: relayOptionTable(''),
 
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw usageError("replay: no FILE given (see 'multifd replay --help')");
-    const options = relayOptions(values, 'replay', '');
+    const options = relayOptions(values, 'replay', '', {}, io.cwd ?? process.cwd());
     const files = await openMigrationFiles(positionals, io.cwd ?? process.cwd());
     if (!files.main) throw usageError('replay: no main stream among the FILEs (the destination needs one)');
     const relay = new MigrationRelay(options);

@@ -15,11 +15,12 @@ import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
 import { loadRamImages } from '../ram-images.js';
 import { createTransferBar } from '../transfer-progress.js';
+import { tlsClientOptionTable, tlsClientOptions } from '../tls-options.js';
 
 export const sendCommand = defineCommand({
   name: 'send',
   summary: 'migrate RAM images (one RAMBlock per file) to `multifd receive`',
-  usage: '--to HOST:PORT --channels N --method M [--level L] [--iterations K] [--dirty F] [--save-final DIR] [--json] FILE|NAME=FILE...',
+  usage: '--to HOST:PORT --channels N --method M [--level L] [--iterations K] [--dirty F] [--save-final DIR] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-hostname NAME]] [--json] FILE|NAME=FILE...',
   description: `
 Each FILE (a multiple of 4096 bytes) becomes one RAMBlock, named NAME or the
 file name without .bin. The first iteration sends every page: all-zero pages
@@ -28,7 +29,12 @@ the channels. With --iterations K > 1, before each further iteration a
 fraction F (default 0.02) of every block's pages is rewritten in memory, as
 a running guest would, and exactly those pages are sent again; the last
 iteration ends the migration. --save-final writes the blocks as they were at
-the end, to compare with what the receiver wrote.`,
+the end, to compare with what the receiver wrote.
+
+TLS (--tls-ca turns it on): the main connection and every channel do their
+own handshake; the receiver's certificate must chain to --tls-ca and carry
+the host of --to (or --tls-hostname). --tls-cert/--tls-key present our
+client certificate to a receiver that verifies peers.`,
   options: {
     to: { type: 'string', short: 't', valueName: 'HOST:PORT', description: 'where `multifd receive` (or a QEMU destination) listens' },
     channels: { type: 'string', short: 'c', valueName: 'N', description: 'number of multifd channels (1-255)' },
@@ -40,6 +46,7 @@ the end, to compare with what the receiver wrote.`,
     uuid: { type: 'string', valueName: 'U', description: 'VM uuid for the initial packets (default all zero)' },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
     profile: PROFILE_OPTION,
+    ...tlsClientOptionTable(''),
     json: { type: 'boolean', description: 'print a JSON summary on stdout' },
   },
 
@@ -56,6 +63,7 @@ the end, to compare with what the receiver wrote.`,
     if (!(dirty >= 0 && dirty <= 1)) throw usageError(`--dirty ${dirtyText}: expected a fraction from 0 to 1`);
     const uuid = uuidOption(values);
     const backend = zlibBackendOption(values);
+    const tls = tlsClientOptions(values, 'send', '', cwd);
 
     const blocks = loadRamImages(positionals, cwd);
     const sender = new MigrationSender({
@@ -65,6 +73,7 @@ the end, to compare with what the receiver wrote.`,
       blocks,
       ...(level !== undefined ? { level } : {}),
       ...(uuid ? { uuid } : {}),
+      ...(tls ? { tls } : {}),
       codecOptions: { backend },
       profile: profileOption(values),
     });
