@@ -16,6 +16,7 @@ export default defineConfig({
     alias: [
       { find: /^@multifd\/(core|nocomp|zlib|zstd)$/, replacement: `${packages}$1/src/index.ts` },
       { find: /^@multifd\/transport$/, replacement: `${packages}transport/dist/index.js` },
+      { find: /^@multifd\/qemu-harness$/, replacement: `${packages}qemu-harness/src/index.ts` },
     ],
   },
   test: { include: ['test/**/*.test.ts'], testTimeout: 30_000, globalSetup: ['test/global-setup.ts'] },
