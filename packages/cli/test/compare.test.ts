@@ -4,7 +4,7 @@
  * format, --emit read back by decode, and bad input as one line with exit 1.
  * Nothing here asserts anything about time.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PAGE_SIZE, isZeroPage } from '@multifd/core';
@@ -237,6 +237,8 @@ describe('plugins', () => {
     const emit = join(dir, 'emit');
     const svg = join(dir, 'chart.svg');
     const bad = writePlugin(dir, 'xorbad', 7, 'export', true);
+    mkdirSync(emit);
+    writeFileSync(join(emit, 'compare.json'), '{"rows":[]}\n'); // an earlier run's result must not survive a failed one
     const line = await failsWith([...SAMPLE, '--methods', 'zstd,xorbad', '--channels', '1', '--plugin', bad, '--emit', emit, '--svg', svg], 'ERR_MULTIFD_CORRUPT_PAYLOAD');
     expect(line).toMatch(/verification failed for xorbad, 1 channel: RAMBlock "pc\.ram" differs from the input in the page at offset 0x/);
     expect(readdirSync(emit)).toEqual(['zstd-l1-1ch']); // the verified row only: no partial row, no compare.json

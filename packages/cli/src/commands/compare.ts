@@ -18,7 +18,7 @@ import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult } from '../compare/report.js';
 import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
-import { emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
+import { EMIT_INDEX, emitRowDir, finishRowDir, prepareEmitDir, removeRowDir } from '../compare/emit.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 
@@ -76,7 +76,7 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         o.inputs.length > 0
           ? await loadInputs(o.inputs, { cwd, codecModules: codecs.modules, codecOptions })
           : { blocks: [sampleWithProgress(io, o.sampleSize)], sources: [`sample (${SAMPLE_SEED})`] };
-      const emitDir = o.emit !== undefined ? path.resolve(cwd, o.emit) : undefined;
+      const emitDir = o.emit !== undefined ? await prepareEmitDir(path.resolve(cwd, o.emit)) : undefined;
       const target = new DecodeTarget(input.blocks);
       const measured: (RowMeasurement & { emitted?: string })[] = [];
       for (const [i, spec] of rows.entries()) {
@@ -86,12 +86,11 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
           const m = await runWithProgress(io, spec, input.blocks, { dir, target, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
           measured.push(emitDir !== undefined ? { ...m, emitted: await finishRowDir(emitDir, spec, dir) } : m);
         } finally {
-          if (emitDir === undefined) await rm(dir, { recursive: true, force: true });
-          else await removeRowDir(dir);
+          await removeRowDir(dir); // nothing left after finishRowDir moved it into place
         }
       }
       const result = buildResult(input.sources, input.blocks, measured);
-      if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, 'compare.json'), formatJson(result));
+      if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
       if (o.svg !== undefined) await writeFileAtomic(path.resolve(cwd, o.svg), await renderSvg(result));
       io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result));
       return 0;

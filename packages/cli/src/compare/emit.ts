@@ -3,12 +3,27 @@
  * DIR/<method>[-l<level>]-<n>ch/{main.bin,ch<id>.bin}, exactly as they went
  * on the wire. A row is written under a hidden partial name and renamed into
  * place only once it has been decoded back and verified, so a directory with
- * the final name is always a complete, checked migration.
+ * the final name is always a complete, checked migration; DIR/compare.json
+ * (the result) is written last, once every row passed.
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { MultifdError } from '@multifd/core';
 import type { RowSpec } from './plan.js';
+
+/** Written last into the --emit directory, only when every row passed. */
+export const EMIT_INDEX = 'compare.json';
+
+/** Create the --emit directory and remove the compare.json of an earlier run, so a failed run leaves none. */
+export async function prepareEmitDir(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await rm(path.join(dir, EMIT_INDEX), { force: true });
+  } catch (e) {
+    throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });
+  }
+  return dir;
+}
 
 /** The row's directory name: "zstd-l3-2ch", "nocomp-1ch". */
 export function rowDirName(spec: Pick<RowSpec, 'method' | 'level' | 'channels'>): string {
