@@ -10,7 +10,11 @@
  * first touch of a page costs microseconds, which would otherwise dominate
  * either side's time.
  *
- * Options: --reps N (3) --channels 1,2 --codecs nocomp,zlib,zstd
+ * Our receiver holds RAM in preallocated memory like QEMU's destination
+ * (--receiver memory, default) or writes it to files as `multifd receive`
+ * does (--receiver files: page-cache pages are fresh memory too).
+ *
+ * Options: --reps N (3) --channels 1,2 --codecs nocomp,zlib,zstd --receiver memory|files
  *          --qemu BINARY (qemu-system-x86_64) --profile qemu-7.2|qemu-10
  *          --qemu-data DIR (-L for a private QEMU 10 prefix) --json --out FILE
  */
@@ -38,6 +42,7 @@ const BLOB_MIB = 64;
 const COPIES = 8;
 const BASE = 0x8000000;
 const CLI = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+const RECEIVER = fileURLToPath(new URL('./receiver-process.js', import.meta.url));
 
 interface Options {
   reps: number;
@@ -48,6 +53,8 @@ interface Options {
   profile: 'qemu-7.2' | 'qemu-10';
   json: boolean;
   out?: string;
+  /** Where our receiver puts RAM: preallocated memory (like QEMU's destination) or files (`multifd receive --out`). */
+  receiver: 'memory' | 'files';
 }
 
 interface Run {
@@ -62,7 +69,7 @@ interface Run {
 type Pair = 'ours' | 'qemu->qemu' | 'qemu->ours';
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { reps: 3, channels: [1, 2], codecs: ['nocomp', 'zlib', 'zstd'], profile: 'qemu-7.2', json: false };
+  const o: Options = { reps: 3, channels: [1, 2], codecs: ['nocomp', 'zlib', 'zstd'], profile: 'qemu-7.2', json: false, receiver: 'memory' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? '';
@@ -74,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--profile') o.profile = next() as Options['profile'];
     else if (a === '--json') o.json = true;
     else if (a === '--out') o.out = next();
+    else if (a === '--receiver') o.receiver = next() as Options['receiver'];
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -82,9 +90,9 @@ function parseOptions(argv: string[]): Options {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const qemuCompression = (codec: string) => (codec === 'nocomp' ? 'none' : codec) as 'none' | 'zlib' | 'zstd';
 
-/** Run the CLI; resolves with stdout, stderr and the exit code; `onStderr` sees stderr as it comes. */
-function cli(args: string[], onStderr?: (text: string) => void): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Run a node script (the CLI by default); resolves with stdout, stderr and the exit code; `onStderr` sees stderr as it comes. */
+function cli(args: string[], onStderr?: (text: string) => void, script = CLI): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void } {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -96,14 +104,21 @@ function cli(args: string[], onStderr?: (text: string) => void): { done: Promise
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
-/** `multifd receive` on a free port; resolves once it listens. */
-async function startReceive(channels: number, method: string, out: string) {
+/**
+ * Our receiver on a free port; resolves once it listens. 'files': `multifd
+ * receive --out`; 'memory': the library receiver with its RAM preallocated.
+ */
+async function startReceive(kind: Options['receiver'], channels: number, method: string, out: string) {
   let resolvePort!: (port: number) => void;
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
-  const proc = cli(['receive', '--listen', '127.0.0.1:0', '--channels', String(channels), '--method', method, '--out', out, '--json'], (text) => {
+  const onStderr = (text: string) => {
     const m = /listening on [^\s:]+:(\d+)/.exec(text);
     if (m) resolvePort(Number(m[1]));
-  });
+  };
+  const proc =
+    kind === 'files'
+      ? cli(['receive', '--listen', '127.0.0.1:0', '--channels', String(channels), '--method', method, '--out', out, '--json'], onStderr)
+      : cli(['--channels', String(channels), '--method', method, '--prealloc', String(GUEST_MIB * 2 ** 20 + 4 * 2 ** 20)], onStderr, RECEIVER);
   const first = await Promise.race([port, proc.done.then((r) => Promise.reject(new Error(`receive exited: ${r.stderr.trim()}`)))]);
   return { port: first, proc };
 }
@@ -115,7 +130,7 @@ function normalBytes(info: MigrationInfo): number {
 async function oursToOurs(o: Options, codec: string, channels: number, image: string, work: string): Promise<Run> {
   const out = path.join(work, 'rx');
   fs.rmSync(out, { recursive: true, force: true });
-  const rx = await startReceive(channels, codec, out);
+  const rx = await startReceive(o.receiver, channels, codec, out);
   const tx = cli(['send', '--to', `127.0.0.1:${rx.port}`, '--channels', String(channels), '--method', codec, '--profile', o.profile, '--json', `pc.ram=${image}`]);
   const [s, r] = await Promise.all([tx.done, rx.proc.done]);
   if (s.code !== 0 || r.code !== 0) throw new Error(`send/receive failed: ${s.stderr.trim()} ${r.stderr.trim()}`);
@@ -158,7 +173,7 @@ async function qemuToOurs(o: Options, codec: string, channels: number, loaders: 
   const source = await startQemu({ ...qemuVm(o), loaders, name: 'source' });
   try {
     await configureMultifd(source, { channels, compression: qemuCompression(codec) });
-    const rx = await startReceive(channels, codec, out);
+    const rx = await startReceive(o.receiver, channels, codec, out);
     await waitForQuietCpu();
     await migrate(source, `tcp:127.0.0.1:${rx.port}`);
     const info = await waitForMigration(source, { timeoutMs: 180_000 });
@@ -229,7 +244,7 @@ async function main(): Promise<void> {
         receiverPeakRss: Math.max(...r.runs.map((x) => x.receiverRss ?? 0)) || undefined,
       };
     });
-    const report = { profile: o.profile, qemu: o.qemu ?? 'qemu-system-x86_64', reps: o.reps, guestMiB: GUEST_MIB, contentMiB: BLOB_MIB * COPIES, rows };
+    const report = { receiver: o.receiver, profile: o.profile, qemu: o.qemu ?? 'qemu-system-x86_64', reps: o.reps, guestMiB: GUEST_MIB, contentMiB: BLOB_MIB * COPIES, rows };
     if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
     if (o.json) {
       console.log(JSON.stringify(report, null, 2));

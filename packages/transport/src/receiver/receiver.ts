@@ -46,6 +46,8 @@ export interface ReceiverOptions {
   window?: number;
   /** Largest RAM the main stream may announce. */
   maxRamBytes?: number;
+  /** Memory mode: reserve and touch this many bytes before the migration, like QEMU's -mem-prealloc. */
+  preallocBytes?: number;
   /** Refuse to complete with pages never received (default true). */
   requireAllPages?: boolean;
   progressIntervalMs?: number;
@@ -128,6 +130,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
       ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
       ...(o.out ? { out: o.out } : {}),
       ...(o.maxRamBytes ? { maxRamBytes: o.maxRamBytes } : {}),
+      ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}),
       ...(o.window ? { window: o.window } : {}),
       onFailure: (e) => this.#fail(e),
     });

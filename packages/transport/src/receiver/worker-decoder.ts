@@ -30,6 +30,8 @@ export interface WorkerDecoderOptions {
   /** Write RAMBlocks into DIR (sparse files); default: shared memory. */
   out?: string;
   maxRamBytes?: number;
+  /** Memory mode: reserve and touch this many bytes up front (see MemorySinkOptions.preallocBytes). */
+  preallocBytes?: number;
   window?: number;
   onFailure: (e: MultifdError) => void;
 }
@@ -46,7 +48,9 @@ export class WorkerDecoder {
     this.registry = registry;
     this.#workers = workers;
     if (o.out) fs.mkdirSync(o.out, { recursive: true });
-    this.sink = o.out ? new FileSink(o.out) : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}) });
+    this.sink = o.out
+      ? new FileSink(o.out)
+      : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}), ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}) });
   }
 
   /** Start the workers (each imports the codec modules) and wait until they are ready. */
