@@ -83,6 +83,8 @@ client certificate to a receiver that verifies peers.`,
     io.signal?.addEventListener('abort', onAbort, { once: true });
     let result: TransferProgress;
     try {
+      // Threads and codecs first: the migration's time starts at the first connection, as QEMU's total-time does.
+      await sender.prepare();
       await sender.start();
       if (iterations === 1) {
         result = await sender.complete('all');

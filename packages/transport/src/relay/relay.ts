@@ -189,6 +189,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
         this.#pool = pool;
         if (this.#failure) await pool.terminate(this.#failure);
         await pool.ready();
+        await pool.connect();
         return pool;
       });
       outReady.catch(() => undefined);

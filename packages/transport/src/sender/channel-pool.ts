@@ -51,9 +51,14 @@ export class SendChannelPool {
     this.stats = this.#workers.map((_, id) => ({ id, packets: 0, pages: 0, wireBytes: 0 }));
   }
 
-  /** Every channel connected and sent its initial packet. */
+  /** Every channel worker loaded its codec and set up its compression stream. */
   async ready(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.ready()));
+  }
+
+  /** Every channel connects and sends its initial packet. */
+  async connect(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.run({ code: 'CONNECT', seq: 0 })));
   }
 
   /** Queue a packet of `offsets` of block number `block` on the least busy channel. */

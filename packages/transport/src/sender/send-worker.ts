@@ -52,6 +52,11 @@ async function sendPacket(out: StreamOutput, seq: number, p: EncodedPacket): Pro
 }
 
 async function handle(job: SendJob): Promise<boolean> {
+  if (job.code === 'CONNECT') {
+    await connectOutput();
+    post({ code: 'DONE', seq: job.seq, wireBytes: 0, pages: 0 }); // the initial packet is counted once, by the sender
+    return true;
+  }
   const enc = encoder!;
   const out = output!;
   switch (job.code) {
@@ -118,6 +123,10 @@ async function start(): Promise<void> {
     ...(data.codecOptions ? { codecOptions: data.codecOptions } : {}),
   });
   await encoder.setup();
+}
+
+/** Open the channel's connection (or file) and send the initial packet. */
+async function connectOutput(): Promise<void> {
   output = await openOutput(
     data.local
       ? { local: data.local, file: `ch${data.channel}.bin` }
@@ -129,7 +138,7 @@ async function start(): Promise<void> {
     // The peer never talks on a multifd channel; data from it is ignored, its end is noticed.
     socket.on('data', () => undefined);
   }
-  await output.write([encoder.initialPacket(data.uuid)]);
+  await output.write([encoder!.initialPacket(data.uuid)]);
 }
 
 const loop = serveJobs<SendJob>(port, {

@@ -91,6 +91,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
   readonly #progress: ReturnType<typeof throttle>;
   readonly #blockIndex: Map<string, number>;
   #mainPeerClosed: Promise<void> | undefined;
+  #prepared: Promise<void> | undefined;
   #fromPeer = new Uint8Array(0);
 
   constructor(options: SenderOptions) {
@@ -130,11 +131,18 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     });
   }
 
-  /** Connect the main stream, then the channels (a QEMU destination takes the first connection as main), and send the START section. */
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw new MultifdError('ERR_MULTIFD_STATE', 'start() twice');
-    this.#state = 'started';
-    this.#startedAt = Date.now();
+  /**
+   * Start the channel workers (each loads its codec and sets up its
+   * compression stream) without connecting. start() does it when not done
+   * yet; calling it first keeps thread start-up out of the migration's time,
+   * as a QEMU source has its threads before `migrate`.
+   */
+  prepare(): Promise<void> {
+    this.#prepared ??= this.#prepare();
+    return this.#prepared;
+  }
+
+  async #prepare(): Promise<void> {
     const o = this.#o;
     try {
       const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
@@ -143,10 +151,6 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       resolveLevel(codec, o.level);
       this.#profile.methodFlags(codec.value); // refuse a value the profile cannot carry, before connecting
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-      this.#main = await openOutput(
-        o.output ? { local: o.output, file: 'main.bin' } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
-      );
-      if (this.#main.socket) this.#watchMain(this.#main.socket);
       this.#pool = new SendChannelPool(
         {
           address: this.#address,
@@ -169,8 +173,27 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
           onStats: () => this.#progress.tick(),
         },
       );
-      await this.#run(this.#planner.start());
       await this.#pool.ready();
+    } catch (e) {
+      throw await this.#failed(e);
+    }
+  }
+
+  /** Connect the main stream, then the channels (a QEMU destination takes the first connection as main), and send the START section. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new MultifdError('ERR_MULTIFD_STATE', 'start() twice');
+    await this.prepare();
+    this.#state = 'started';
+    this.#startedAt = Date.now();
+    const o = this.#o;
+    try {
+      const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+      this.#main = await openOutput(
+        o.output ? { local: o.output, file: 'main.bin' } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
+      );
+      if (this.#main.socket) this.#watchMain(this.#main.socket);
+      await this.#pool!.connect();
+      await this.#run(this.#planner.start());
     } catch (e) {
       throw await this.#failed(e);
     }

@@ -21,6 +21,8 @@ export interface ScanReply {
 export type Seq = number;
 
 export type SendJob =
+  /** Open the channel's connection and send its initial packet (after READY: codecs are loaded by then). */
+  | { code: 'CONNECT'; seq: Seq }
   /** Split these pages of block `block` into zero and normal pages, send the normal ones (DONE carries the zero ones). */
   | { code: 'SCAN'; seq: Seq; block: number; pages: ScanPages; zeroInPackets?: boolean }
   | { code: 'PACKET'; seq: Seq; num: bigint; block: number; offsets: number[]; zeroOffsets?: number[]; sync?: boolean }
