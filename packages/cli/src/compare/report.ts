@@ -78,8 +78,9 @@ function columns(mark: (text: string) => string): Column[] {
   ];
 }
 
+/** Three significant digits (at least the whole seconds), so near ties stay apart. */
 function seconds(s: number): string {
-  return s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s.toFixed(2);
+  return s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3);
 }
 
 function inputLine(result: CompareResult): string {
