@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import this package by its name, as its users do: they run against
+// dist/ (built by the root `npm ci`), which is also what the transport's
+// channel workers load.
+export default defineConfig({
+  test: { include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 },
+});
