@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   ERR_MULTIFD_TLS: "a TLS handshake failed or a peer's certificate was refused (missing, untrusted, for another name, or not in the allowed list)",
   ERR_MULTIFD_CANCELLED: 'the transfer was cancelled because of an error elsewhere',
   ERR_MULTIFD_WORKER: 'a channel worker thread failed',
+  ERR_MULTIFD_VERIFY: 'data decoded back differs from what was encoded',
 } as const;
 
 export type MultifdErrorCode = keyof typeof ERROR_CODES;

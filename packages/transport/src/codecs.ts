@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
-import { CodecRegistry, MultifdError, defaultRegistry } from '@multifd/core';
+import { CodecRegistry, MultifdError, defaultRegistry, type AnyMultiFDMethods } from '@multifd/core';
 
 /** The codec packages of this project, by module specifier. */
 export const BUILTIN_CODEC_MODULES = ['@multifd/nocomp', '@multifd/zlib', '@multifd/zstd'] as const;
@@ -24,8 +24,17 @@ export function workerSpecifier(spec: string): string {
  * present; otherwise whatever it registered into the default registry on
  * import is copied over. A module that yields no codec is an error.
  */
+/** What each self-registering module put into the default registry, the first time it was imported. */
+const selfRegistered = new Map<string, AnyMultiFDMethods[]>();
+
 export async function loadCodecs(modules: readonly string[], into: CodecRegistry = new CodecRegistry()): Promise<CodecRegistry> {
   for (const spec of modules) {
+    const known = selfRegistered.get(spec);
+    if (known) {
+      // Imported before (modules run once per thread): register what it registered then.
+      for (const m of known) into.ensure(m);
+      continue;
+    }
     const before = new Set(defaultRegistry.list());
     let mod: { register?: unknown };
     try {
@@ -41,6 +50,7 @@ export async function loadCodecs(modules: readonly string[], into: CodecRegistry
     if (added.length === 0) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `codec module ${spec} neither exports register() nor registered a codec on import`);
     }
+    selfRegistered.set(spec, added);
     for (const m of added) into.register(m);
   }
   return into;

@@ -3,13 +3,8 @@
  * worker per channel), timed without the workers' start. compare decodes
  * captured migrations and every row's files with it.
  *
- * Like the transport's decodeWithWorkers, but (1) the sink can be memory the
- * caller owns (WorkerDecoder has no option for it yet: its sink field, read
- * when decode() starts, is replaced; a decoder that ignored the replacement
- * would leave that memory untouched and fail compare's verification, not
- * pass it), and (2) the error reported is the one that stopped the decode:
- * terminating the workers makes each report its exit as a failure too, which
- * must not replace it.
+ * Like the transport's decodeWithWorkers, plus the CPU time of the decode
+ * alone (the workers' start excluded).
  */
 import { MultifdError, type AssembleOptions, type AssembleReport, type MemorySink, type StreamInput } from '@multifd/core';
 import { WorkerDecoder } from '@multifd/transport';
@@ -38,12 +33,12 @@ export async function decodeStreams(inputs: { main?: StreamInput; channels: read
     channels: Math.max(1, inputs.channels.length),
     codecModules: o.codecModules,
     ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
+    ...(o.sink ? { sink: o.sink } : {}),
     onFailure: (e) => {
       failure ??= e;
       abort.abort(e);
     },
   });
-  if (o.sink) (decoder as unknown as { sink: MemorySink }).sink = o.sink;
   const signal = o.signal ? AbortSignal.any([abort.signal, o.signal]) : abort.signal;
   try {
     const { value: report, timed: window } = await timed(() => decoder.decode(inputs, { ...o.assemble, signal }));

@@ -203,7 +203,7 @@ async function decompress(
 
 /** The decoded memory must equal the input, and every zero page must have come back as a zero record. */
 function verify(spec: RowSpec, blocks: readonly RAMBlock[], memory: (name: string) => Uint8Array | undefined, report: AssembleReport, zeroPages: number): void {
-  const fail = (what: string) => new MultifdError('ERR_MULTIFD_CORRUPT_PAYLOAD', `verification failed for ${label(spec)}: ${what}`);
+  const fail = (what: string) => new MultifdError('ERR_MULTIFD_VERIFY', `verification failed for ${label(spec)}: ${what}`);
   for (const b of blocks) {
     const got = memory(b.name);
     if (!got || got.length < b.usedLength) throw fail(`RAMBlock ${JSON.stringify(b.name)} did not come back whole`);

@@ -32,6 +32,8 @@ export interface WorkerDecoderOptions {
   maxRamBytes?: number;
   /** Memory mode: reserve and touch this many bytes up front (see MemorySinkOptions.preallocBytes). */
   preallocBytes?: number;
+  /** Decode into this sink (memory the caller owns) instead of a new one. */
+  sink?: MemorySink;
   window?: number;
   onFailure: (e: MultifdError) => void;
 }
@@ -48,7 +50,9 @@ export class WorkerDecoder {
     this.registry = registry;
     this.#workers = workers;
     if (o.out) fs.mkdirSync(o.out, { recursive: true });
-    this.sink = o.out
+    this.sink = o.sink
+      ? o.sink
+      : o.out
       ? new FileSink(o.out)
       : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}), ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}) });
   }
@@ -131,8 +135,11 @@ export class WorkerDecoder {
  */
 export async function decodeWithWorkers(
   inputs: { main?: StreamInput; channels: readonly StreamInput[] },
-  options: Omit<WorkerDecoderOptions, 'channels' | 'onFailure'> & { assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier'> } = {},
-): Promise<{ report: AssembleReport; sink: MemorySink | FileSink }> {
+  options: Omit<WorkerDecoderOptions, 'channels' | 'onFailure'> & {
+    assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier' | 'signal'>;
+    signal?: AbortSignal;
+  } = {},
+): Promise<{ report: AssembleReport; sink: MemorySink | FileSink; decodeMs: number }> {
   let failure: MultifdError | undefined;
   const abort = new AbortController();
   const decoder = await WorkerDecoder.start({
@@ -143,13 +150,19 @@ export async function decodeWithWorkers(
       abort.abort(e);
     },
   });
+  const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
   try {
-    const report = await decoder.decode(inputs, { ...(options.assemble ?? {}), signal: abort.signal });
+    const started = performance.now();
+    const report = await decoder.decode(inputs, { ...(options.assemble ?? {}), signal });
+    const decodeMs = performance.now() - started;
     if (failure) throw failure;
     await decoder.close();
-    return { report, sink: decoder.sink };
+    return { report, sink: decoder.sink, decodeMs };
   } catch (e) {
+    // The error that stopped the decode, taken before terminating: each
+    // terminated worker reports its own exit as a failure too.
+    const error = options.signal?.aborted ? options.signal.reason : (failure ?? e);
     await decoder.terminate();
-    throw failure ?? e;
+    throw error;
   }
 }
