@@ -12,9 +12,10 @@
  * - raw x2: the same on two worker threads at once (packets dealt
  *   round-robin): what two threads give the codec alone on this machine,
  *   the ceiling for compare's 2-channel scaling;
- * - compare 1ch / 2ch: compare's own row (runRow: the transport's sender and
- *   channel workers, zero-page scan, headers, stream files, then the decode
- *   back and the byte-for-byte check), its compress MB/s.
+ * - compare 1ch / 2ch: `multifd compare --json` on the same sample file, run
+ *   as the CLI binary (nothing imports the CLI): its rows' compress MB/s
+ *   (the transport's sender and channel workers, zero-page scan, headers),
+ *   each row also decoded back and checked byte for byte by compare.
  *
  * MB/s are of input (the whole sample, zero pages included) per wall-clock
  * second. Medians are reported, and the load other processes put on the
@@ -25,11 +26,35 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PAGES_PER_PACKET, PAGE_SIZE, pageViews, splitZeroPages, type AnyMultiFDMethods, type RAMBlock } from '@multifd/core';
-import { DecodeTarget, loadCompareCodecs, makeSample, planRows, runRow, type RowSpec } from '@multifd/cli';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { GUEST_MIX, PAGES_PER_PACKET, PAGE_SIZE, fillMemory, pageViews, splitZeroPages, type AnyMultiFDMethods, type RAMBlock } from '@multifd/core';
+import { benchRegistry } from './codecs.js';
 import { parseSize } from './options.js';
 import type { RawWorkerData } from './raw-compress-worker.js';
+
+const CLI = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+/** What the bench needs of a compare row: the codec, its level and options. */
+interface RowSpec {
+  method: string;
+  codec: AnyMultiFDMethods;
+  level?: number;
+  codecOptions: Record<string, unknown>;
+}
+
+/** compare's compress MB/s for `spec` at 1 and 2 channels, from the CLI binary's --json. */
+async function compareRows(file: string, spec: RowSpec): Promise<{ one: number; two: number }> {
+  const args = [CLI, 'compare', file, '--methods', spec.codec.name, '--channels', '1,2', '--json', '--zlib-backend', String(spec.codecOptions['backend'] ?? 'node')];
+  if (spec.level !== undefined) args.push('--levels', `${spec.codec.name}:${spec.level}`);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 24 });
+  const rows = (JSON.parse(stdout) as { rows: { channels: number; verified: boolean; compress: { mbps: number } }[] }).rows;
+  if (!rows.every((r) => r.verified)) throw new Error(`compare did not verify its rows for ${spec.method}`);
+  const of = (n: number) => rows.find((r) => r.channels === n)!.compress.mbps;
+  return { one: of(1), two: of(2) };
+}
 
 interface Options {
   size: number;
@@ -165,39 +190,37 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'multifd-compare-bench-'));
   try {
     log(`making a ${o.size / 1024 ** 2} MiB sample ...`);
-    const block = makeSample(o.size);
-    const blocks = [block];
-    const codecs = await loadCompareCodecs([], process.cwd(), work);
-    const specs = planRows(codecs.registry, { methods: o.methods, levels: new Map(), channels: [1, 2], zlibBackends: ['node'] });
-    const target = new DecodeTarget(blocks);
+    const memory = new Uint8Array(new SharedArrayBuffer(o.size));
+    fillMemory(memory, 'bench:compare', GUEST_MIX);
+    const sampleFile = path.join(work, 'sample.bin');
+    fs.writeFileSync(sampleFile, memory);
+    const block: RAMBlock = { name: 'sample', usedLength: o.size, memory };
+    const registry = benchRegistry();
+    const specs: RowSpec[] = o.methods.map((method) => ({ method, codec: registry.lookup(method), codecOptions: { backend: 'node' } }));
     const offsets = packetsOf(block);
     const packets = offsets.map((o) => pageViews(block.memory, o));
     const results = new Map<string, MethodResult>();
-    let n = 0;
-    const row = async (spec: RowSpec) => {
-      const dir = path.join(work, `row-${n++}`);
-      try {
-        const m = await runRow(spec, blocks, { dir, target, codecModules: codecs.modules });
-        return m.compress.seconds;
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    };
+    // compare's own timing of its rows (compress only, the CLI's start not included).
+    const viaCli = async (spec: RowSpec) => compareRows(sampleFile, spec);
     // One untimed warm-up of each path per method (JIT, page cache, worker code).
-    for (const spec of specs.filter((s) => s.channels === 1)) {
+    for (const spec of specs) {
       log(`warm-up ${spec.method}`);
       await rawCompress(spec.codec, spec, packets);
-      await row(spec);
+      await viaCli(spec);
     }
     for (let rep = 1; rep <= o.reps; rep++) {
-      for (const spec of specs.filter((s) => s.channels === 1)) {
-        const two = specs.find((s) => s.codec === spec.codec && s.channels === 2)!;
+      for (const spec of specs) {
         const r = results.get(spec.method) ?? { method: spec.method, level: spec.level ?? null, raw: [], raw2: [], compare1: [], compare2: [] };
         results.set(spec.method, r);
         r.raw.push(await measure(o.size, () => rawCompress(spec.codec, spec, packets)));
         r.raw2.push(await measure(o.size, () => rawParallel(spec, block, offsets, 2)));
-        r.compare1.push(await measure(o.size, () => row(spec)));
-        r.compare2.push(await measure(o.size, () => row(two)));
+        let rows: { one: number; two: number } | undefined;
+        const cli = await measure(o.size, async () => {
+          rows = await viaCli(spec);
+          return o.size / 1e6 / rows.one;
+        });
+        r.compare1.push({ mbps: rows!.one, otherCores: cli.otherCores });
+        r.compare2.push({ mbps: rows!.two, otherCores: cli.otherCores });
         log(`rep ${rep}/${o.reps} ${spec.method}: raw ${r.raw.at(-1)!.mbps.toFixed(0)}, raw x2 ${r.raw2.at(-1)!.mbps.toFixed(0)}, 1ch ${r.compare1.at(-1)!.mbps.toFixed(0)}, 2ch ${r.compare2.at(-1)!.mbps.toFixed(0)} MB/s`);
       }
     }

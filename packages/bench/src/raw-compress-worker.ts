@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pageViews, type AnyMultiFDMethods } from '@multifd/core';
-import { loadCompareCodecs } from '@multifd/cli';
+import { benchRegistry } from './codecs.js';
 
 export interface RawWorkerData {
   method: string;
@@ -19,8 +19,7 @@ export interface RawWorkerData {
 
 const data = workerData as RawWorkerData;
 const port = parentPort!;
-const { registry } = await loadCompareCodecs([], process.cwd(), '.');
-const codec: AnyMultiFDMethods = registry.lookup(data.method);
+const codec: AnyMultiFDMethods = benchRegistry().lookup(data.method);
 const packets = data.packets.map((offsets) => pageViews(data.memory, offsets));
 const state = await codec.sendSetup({ id: 0, ...(data.level !== undefined ? { level: data.level } : {}), options: data.codecOptions });
 port.postMessage('READY');
