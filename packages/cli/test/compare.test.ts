@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PAGE_SIZE, isZeroPage } from '@multifd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_HEADER, LINKS_GBPS, makeSample, placeLabels, parseCompareOptions, parseLevels, type CompareResult } from '../src/index.js';
+import { CSV_HEADER, LINKS_GBPS, makeSample, placeLabels, parseCompareOptions, parseLevels, type CompareResult, type CompareRow } from '../src/index.js';
 import { decodeOk, errorCode, fixtureDir, removeTempDirs, run, streamFiles, tempDir } from './helpers.js';
 
-const SAMPLE = ['--sample-size', '8M'];
+// One wire profile unless a test asks for both (the default), to keep the runs short.
+const SAMPLE = ['--sample-size', '8M', '--profiles', 'qemu-7.2'];
 const SAMPLE_BYTES = 8 * 1024 ** 2;
 const CORE_URL = pathToFileURL(fileURLToPath(new URL('../../core/dist/index.js', import.meta.url))).href;
 
@@ -177,9 +178,9 @@ describe('output formats', () => {
     expect(md.code, md.stderr).toBe(0);
     const rows = md.stdout.split('\n').filter((l) => l.startsWith('|'));
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatch(/^\| method \| level \| ch \| input MB \| zero pages \| wire MB \| ratio \| comp MB\/s \| decomp MB\/s \|.*\| 100G s \|$/);
+    expect(rows[0]).toMatch(/^\| method \| level \| ch \| profile \| input MB \| zero pages \| wire MB \| ratio \| comp MB\/s \| decomp MB\/s \|.*\| 100G s \|$/);
     expect(rows[1]).toMatch(/^\| :--- \| ---: \|/);
-    expect(rows[2]).toMatch(/^\| zstd \| 1 \| 1 \| 8\.4 \| /);
+    expect(rows[2]).toMatch(/^\| zstd \| 1 \| 1 \| 7\.2 \| 8\.4 \| /);
     expect(md.stdout.match(/\*\*[\d.]+\*\*/g)).toHaveLength(LINKS_GBPS.length);
   });
 
@@ -187,8 +188,8 @@ describe('output formats', () => {
     const r = await run(['compare', ...SAMPLE, '--methods', 'nocomp', '--channels', '1'], { tty: true });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^input: sample \(multifd-compare-sample\): 8\.4 MB, 2048 pages/);
-    expect(r.stdout).toMatch(/^method +level +ch +input MB +zero pages +wire MB +ratio/m);
-    expect(r.stdout).toMatch(/^nocomp +- +1 +8\.4 /m);
+    expect(r.stdout).toMatch(/^method +level +ch +profile +input MB +zero pages +wire MB +ratio/m);
+    expect(r.stdout).toMatch(/^nocomp +- +1 +7\.2 +8\.4 /m);
     expect(r.stdout.match(/\d\*/g)).toHaveLength(LINKS_GBPS.length);
     expect(r.stderr).toContain('[1/1] nocomp x1');
     expect(r.stderr.endsWith('\r\x1b[K')).toBe(true);
@@ -333,5 +334,25 @@ describe('option parsing', () => {
     for (const [i, a] of boxes.entries()) {
       for (const b of boxes.slice(i + 1)) expect(Math.min(a.x1, b.x1) <= Math.max(a.x0, b.x0) || Math.min(a.y1, b.y1) <= Math.max(a.y0, b.y0)).toBe(true);
     }
+  });
+});
+
+describe('wire profiles side by side', () => {
+  it('by default every row runs under qemu-7.2 and qemu-10: same input and pages, zero pages on the main stream or in packets, both verified', async () => {
+    const emit = tempDir();
+    const r = await compareJson(['--sample-size', '8M', '--methods', 'zstd', '--channels', '2', '--emit', emit]);
+    expect(r.rows.map((row) => `${row.method}:${row.channels}:${row.profile}`)).toEqual(['zstd:2:qemu-7.2', 'zstd:2:qemu-10']);
+    const [v72, v10] = r.rows as [CompareRow, CompareRow];
+    expect(v10.zeroPages).toBe(v72.zeroPages);
+    expect(v10.verified && v72.verified).toBe(true);
+    // 7.2: zero pages are 9-byte main-stream records; 10: 8-byte offsets in packet headers, so the main streams differ.
+    expect(v10.mainBytes).toBeLessThan(v72.mainBytes);
+    expect(readdirSync(emit).sort()).toEqual(['compare.json', 'zstd-l1-2ch', 'zstd-l1-2ch-qemu10']);
+  });
+
+  it('--profiles with an unknown profile is a usage error (exit 2, one line)', async () => {
+    const r = await run(['compare', '--sample-size', '8M', '--profiles', 'qemu-9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('multifd: ERR_MULTIFD_USAGE: --profiles qemu-9: expected qemu-7.2 or qemu-10\n');
   });
 });

@@ -9,6 +9,8 @@ export interface ChannelProgress {
 export interface TransferProgress {
   /** Pages handled so far (zero and normal, re-sends counted). */
   pages: number;
+  /** Of those, all-zero pages (a sender's count: main-stream records, or listed in packets under qemu-10). */
+  zeroPages?: number;
   /** Bytes of guest RAM those pages stand for (pages * 4096). */
   ramBytes: number;
   /** Bytes on the wire: main stream plus every channel (headers, payloads, initial packets). */

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PAGE_SIZE, splitZeroPages, type RAMBlock } from '@multifd/core';
+import { PAGE_SIZE, splitZeroPages, wireProfile, type RAMBlock } from '@multifd/core';
 import { booleanOption, stringOption, usageError } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { defineCommand, type OptionValues } from '../command.js';
@@ -55,6 +55,11 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
     channels: { type: 'string', valueName: 'LIST', description: 'channel counts, e.g. 1,2,4 (default: 1 and the number of CPUs)' },
     plugin: { type: 'string', multiple: true, valueName: 'MODULE', description: 'import a codec module (file or package) that registers a codec; repeatable' },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native), pako, or both' },
+    profiles: {
+      type: 'string',
+      valueName: 'LIST',
+      description: 'wire profiles, side by side (default qemu-7.2,qemu-10): 7.2 sends zero pages as main-stream records, 10 lists them in packets',
+    },
     'sample-size': { type: 'string', valueName: 'SIZE', description: 'size of the bundled sample when no INPUT is given (default 256M)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
     csv: { type: 'boolean', description: 'print the result as CSV (a header, one line per row)' },
@@ -137,6 +142,13 @@ export function parseCompareOptions(values: OptionValues, positionals: readonly 
   if (sampleSize === undefined || !isPageMultiple(sampleSize) || sampleSize > MAX_SAMPLE) {
     throw usageError(`--sample-size ${sizeText}: expected a multiple of 4096 bytes up to 64G, e.g. 16M or 256M`);
   }
+  const profiles = (stringOption(values, 'profiles') ?? 'qemu-7.2,qemu-10').split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+    try {
+      return wireProfile(p).name;
+    } catch {
+      throw usageError(`--profiles ${p}: expected qemu-7.2 or qemu-10`);
+    }
+  });
   const methodsText = stringOption(values, 'methods');
   const svg = stringOption(values, 'svg');
   const emit = stringOption(values, 'emit');
@@ -148,6 +160,7 @@ export function parseCompareOptions(values: OptionValues, positionals: readonly 
       levels,
       channels,
       zlibBackends,
+      profiles: [...new Set(profiles)],
     },
     sampleSize,
     format: formats[0] ?? 'table',

@@ -7,8 +7,8 @@
 import type { CompareResult } from './report.js';
 
 /** The row label on the chart: "zstd l3 x2". */
-export function pointLabel(r: { method: string; level: number | null; channels: number }): string {
-  return `${r.method}${r.level === null ? '' : ` l${r.level}`} x${r.channels}`;
+export function pointLabel(r: { method: string; level: number | null; channels: number; profile?: string }): string {
+  return `${r.method}${r.level === null ? '' : ` l${r.level}`} x${r.channels}${r.profile === 'qemu-10' ? ' q10' : ''}`;
 }
 
 const WIDTH = 640;

@@ -25,9 +25,9 @@ export async function prepareEmitDir(dir: string): Promise<string> {
   return dir;
 }
 
-/** The row's directory name: "zstd-l3-2ch", "nocomp-1ch". */
-export function rowDirName(spec: Pick<RowSpec, 'method' | 'level' | 'channels'>): string {
-  return `${spec.method}${spec.level !== undefined ? `-l${spec.level}` : ''}-${spec.channels}ch`;
+/** The row's directory name: "zstd-l3-2ch", "nocomp-1ch", "zstd-l1-2ch-qemu10" (the qemu-10 profile). */
+export function rowDirName(spec: Pick<RowSpec, 'method' | 'level' | 'channels' | 'profile'>): string {
+  return `${spec.method}${spec.level !== undefined ? `-l${spec.level}` : ''}-${spec.channels}ch${spec.profile === 'qemu-10' ? '-qemu10' : ''}`;
 }
 
 /** A fresh partial directory for the row under `emitDir`. */

@@ -3,7 +3,17 @@
  * names), at the levels --levels asks for it (default: the method's
  * default level), for every --channels count; zlib once per backend asked.
  */
-import { MultifdError, resolveLevel, type AnyMultiFDMethods, type CodecRegistry } from '@multifd/core';
+import { MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type CodecRegistry, type WireProfileName } from '@multifd/core';
+
+/** Whether `profile` can put method `value` on the wire (see core's profile.ts). */
+function carries(profile: WireProfileName, value: number): boolean {
+  try {
+    wireProfile(profile).methodFlags(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 import { usageError } from '../args.js';
 
 export type ZlibBackend = 'node' | 'pako';
@@ -16,6 +26,8 @@ export interface RowSpec {
   level: number | undefined;
   channels: number;
   codecOptions: Record<string, unknown>;
+  /** The wire variant the row's streams follow. */
+  profile: WireProfileName;
 }
 
 export interface PlanOptions {
@@ -25,6 +37,8 @@ export interface PlanOptions {
   levels: ReadonlyMap<string, readonly number[]>;
   channels: readonly number[];
   zlibBackends: readonly ZlibBackend[];
+  /** Wire profiles, each row run under every one (default qemu-7.2 only). */
+  profiles?: readonly WireProfileName[];
 }
 
 /** A word of --levels: METHOD:L[,L|L-L]... (a method without levels: METHOD alone). */
@@ -68,13 +82,17 @@ export function planRows(registry: CodecRegistry, o: PlanOptions): RowSpec[] {
     for (const backend of backends) {
       for (const level of levels) {
         for (const channels of o.channels) {
-          rows.push({
-            codec,
-            method: backend === 'pako' ? 'zlib-pako' : codec.name,
-            level,
-            channels,
-            codecOptions: { backend: backend ?? 'node' },
-          });
+          // Profiles side by side; a method value a profile cannot carry (4-7 under qemu-10) gets no row there.
+          for (const profile of (o.profiles ?? ['qemu-7.2']).filter((p) => carries(p, codec.value))) {
+            rows.push({
+              codec,
+              method: backend === 'pako' ? 'zlib-pako' : codec.name,
+              level,
+              channels,
+              codecOptions: { backend: backend ?? 'node' },
+              profile,
+            });
+          }
         }
       }
     }

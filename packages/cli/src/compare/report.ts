@@ -66,6 +66,7 @@ function columns(mark: (text: string) => string): Column[] {
     { title: 'method', align: 'left', cell: (r) => r.method },
     { title: 'level', align: 'right', cell: (r) => (r.level === null ? '-' : String(r.level)) },
     { title: 'ch', align: 'right', cell: (r) => String(r.channels) },
+    { title: 'profile', align: 'left', cell: (r) => (r.profile === 'qemu-10' ? '10' : '7.2') },
     { title: 'input MB', align: 'right', cell: (r) => mb(r.inputBytes).toFixed(1) },
     { title: 'zero pages', align: 'right', cell: (r) => String(r.zeroPages) },
     { title: 'wire MB', align: 'right', cell: (r) => mb(r.wireBytes).toFixed(1) },
@@ -89,6 +90,7 @@ function inputLine(result: CompareResult): string {
 }
 
 const NOTES = [
+  'profile 7.2: zero pages as main-stream records (QEMU 7.2); 10: zero pages listed in packets by the channel workers (QEMU 10.0);',
   'ratio = input / wire (main stream, initial packets, headers and payloads); MB/s of input, wall clock, all channels;',
   'CPU s = compress + decompress, all threads; "1G s".."100G s": projected time to migrate the input over that link,',
   'the slowest of link, compress and decompress.',
@@ -133,6 +135,7 @@ export const CSV_HEADER = [
   'method',
   'level',
   'channels',
+  'profile',
   'input_bytes',
   'zero_pages',
   'wire_bytes',
@@ -153,6 +156,7 @@ export function formatCsv(result: CompareResult): string {
       r.method,
       r.level ?? '',
       r.channels,
+      r.profile,
       r.inputBytes,
       r.zeroPages,
       r.wireBytes,

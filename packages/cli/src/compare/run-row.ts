@@ -29,7 +29,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock } from '@multifd/core';
+import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock, type WireProfileName } from '@multifd/core';
 import { MigrationSender } from '@multifd/transport';
 import { decodeStreams } from './decode-streams.js';
 import { rssSampler, timed, type Window } from './timing.js';
@@ -44,8 +44,10 @@ export interface RowMeasurement {
   method: string;
   level: number | null;
   channels: number;
+  /** Wire profile: qemu-7.2 (zero pages as main-stream records) or qemu-10 (zero pages listed in packets). */
+  profile: WireProfileName;
   inputBytes: number;
-  /** All-zero pages: sent as main-stream ZERO records, as QEMU 7.2 does. */
+  /** All-zero pages: main-stream ZERO records (qemu-7.2) or listed in packets (qemu-10). */
   zeroPages: number;
   /** Everything on the wire: main stream, initial packets, packet headers and payloads. */
   wireBytes: number;
@@ -122,6 +124,7 @@ export async function runRow(spec: RowSpec, blocks: readonly RAMBlock[], o: RunR
       method: spec.method,
       level: spec.level ?? null,
       channels: spec.channels,
+      profile: spec.profile,
       inputBytes,
       zeroPages: sent.zeroPages,
       wireBytes,
@@ -138,8 +141,8 @@ export async function runRow(spec: RowSpec, blocks: readonly RAMBlock[], o: RunR
   }
 }
 
-export function label(spec: Pick<RowSpec, 'method' | 'level' | 'channels'>): string {
-  return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}`;
+export function label(spec: Pick<RowSpec, 'method' | 'level' | 'channels' | 'profile'>): string {
+  return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}${spec.profile === 'qemu-10' ? ', qemu-10' : ''}`;
 }
 
 function rate(t: Window, bytes: number): Timed {
@@ -159,7 +162,7 @@ async function compress(
     ...(spec.level !== undefined ? { level: spec.level } : {}),
     codecOptions: spec.codecOptions,
     codecModules: o.codecModules,
-    profile: 'qemu-7.2',
+    profile: spec.profile,
     blocks,
   });
   const phase = output === 'discard' ? 'compress' : 'write';
@@ -173,8 +176,7 @@ async function compress(
     // follows has no pages; it only closes the streams and the threads.
     const { timed: window } = await timed(() => sender.pass('all'));
     const result = await sender.complete([]);
-    const normal = result.channels.reduce((n, c) => n + c.pages, 0);
-    return { wireBytes: result.wireBytes, zeroPages: result.pages - normal, timed: window };
+    return { wireBytes: result.wireBytes, zeroPages: result.zeroPages ?? 0, timed: window };
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     await sender.abort().catch(() => undefined);
@@ -210,8 +212,9 @@ function verify(spec: RowSpec, blocks: readonly RAMBlock[], memory: (name: strin
     const at = firstDifference(b.memory.subarray(0, b.usedLength), got.subarray(0, b.usedLength));
     if (at !== undefined) throw fail(`RAMBlock ${JSON.stringify(b.name)} differs from the input in the page at offset 0x${at.toString(16)}`);
   }
-  const zeroRecords = report.main?.zeroRecords ?? 0;
-  if (zeroRecords !== zeroPages) throw fail(`${zeroPages} zero pages sent, ${zeroRecords} received`);
+  // Zero pages arrive as main-stream records (qemu-7.2) or listed in packets (qemu-10).
+  const zeroReceived = (report.main?.zeroRecords ?? 0) + report.channels.reduce((n, c) => n + c.zeroPages, 0);
+  if (zeroReceived !== zeroPages) throw fail(`${zeroPages} zero pages sent, ${zeroReceived} received`);
 }
 
 /** Offset of the first page where `a` and `b` differ, or undefined. */

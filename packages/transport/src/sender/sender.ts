@@ -122,7 +122,9 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     const channels = this.#pool?.stats.map((s) => ({ ...s })) ?? [];
     const c = this.#planner.counts;
     return withRates({
-      pages: c.zeroPages + channels.reduce((s, ch) => s + ch.pages, 0),
+      // The planner counts what the channels reported, so nothing is counted twice.
+      pages: c.zeroPages + c.normalPages,
+      zeroPages: c.zeroPages,
       wireBytes: this.#mainBytes + channels.reduce((s, ch) => s + ch.wireBytes, 0) + channels.length * 64,
       mainBytes: this.#mainBytes,
       channels,
