@@ -25,6 +25,7 @@ import {
   checkPageOffset,
   decodeInitialPacket,
   decodePacketHeader,
+  type AssembleOptions,
   type AssembleReport,
 } from '@multifd/core';
 import { Scratch, caseOf, channelParts, chunkStream, expectedPages, fromChunks, type Case } from './case.js';
@@ -261,27 +262,20 @@ export class CodecTarget implements Target {
     const main = c.useMain ? { label: 'main', source: fromChunks(chunkStream([c.main], r, this.#scratch, 0)) } : undefined;
     const channels = r.shuffle(c.channels.map((ch, i) => ({ label: `ch${i}`, source: fromChunks(chunkStream(channelParts(ch), r, this.#scratch, i + 1)) })));
     const result: ExecResult = { outcome: 'ok', problems: [], mode: 'assemble', seed: c.seed.name, notes: c.notes };
-    let pages = 0;
-    try {
-      const report = await within(
-        assembleMigration({
-          ...(main ? { main } : {}),
-          channels,
-          registry: this.#setup.registry,
-          sink,
-          ...(c.method !== undefined ? { method: c.method } : {}),
-          ...(c.uuid !== undefined ? { uuid: c.uuid } : {}),
-          ...(c.channelCount !== undefined ? { channelCount: c.channelCount } : {}),
-          maxBlockBytes: LIMITS.unknownBlockBytes,
-          mainStream: { maxRamBytes: LIMITS.maxRamBytes },
-        }),
-        this.#o.hangMs,
-      );
-      if (report === HANG) result.outcome = 'hang';
-      else pages = pagesOf(report);
-    } catch (e) {
-      Object.assign(result, classifyThrown(e));
-    }
+    const pages = await assemble(
+      {
+        ...(main ? { main } : {}),
+        channels,
+        registry: this.#setup.registry,
+        sink,
+        ...(c.method !== undefined ? { method: c.method } : {}),
+        ...(c.uuid !== undefined ? { uuid: c.uuid } : {}),
+        ...(c.channelCount !== undefined ? { channelCount: c.channelCount } : {}),
+        maxBlockBytes: LIMITS.unknownBlockBytes,
+      },
+      this.#o.hangMs,
+      result,
+    );
     judge(result, c.expect, pages, expectedPages(c), sink.check());
     return result;
   }
@@ -462,6 +456,18 @@ function pagesOf(report: AssembleReport): number {
   return n;
 }
 
+/** assembleMigration within the hang bound; the outcome goes into `result`, the pages it reports are returned. */
+async function assemble(options: AssembleOptions, hangMs: number, result: ExecResult): Promise<number> {
+  try {
+    const report = await within(assembleMigration({ ...options, mainStream: { maxRamBytes: LIMITS.maxRamBytes } }), hangMs);
+    if (report !== HANG) return pagesOf(report);
+    result.outcome = 'hang';
+  } catch (e) {
+    Object.assign(result, classifyThrown(e));
+  }
+  return 0;
+}
+
 // ---- main stream target --------------------------------------------------------
 
 const NO_CODEC: CodecTraits = { value: 0, compressed: false };
@@ -526,23 +532,8 @@ export class MainTarget implements Target {
     }
     const sink = this.#sink;
     sink.reset();
-    let pages = 0;
-    try {
-      const report = await within(
-        assembleMigration({
-          main: { label: 'main', source: fromChunks(chunkStream([c.main], r, this.#scratch, 0)) },
-          channels: [],
-          registry: this.#setup.registry,
-          sink,
-          mainStream: { maxRamBytes: LIMITS.maxRamBytes },
-        }),
-        this.#o.hangMs,
-      );
-      if (report === HANG) result.outcome = 'hang';
-      else pages = pagesOf(report);
-    } catch (e) {
-      Object.assign(result, classifyThrown(e));
-    }
+    const main = { label: 'main', source: fromChunks(chunkStream([c.main], r, this.#scratch, 0)) };
+    const pages = await assemble({ main, channels: [], registry: this.#setup.registry, sink }, this.#o.hangMs, result);
     if (whole !== undefined && result.outcome === 'ok') {
       result.problems.push({ kind: 'inconsistent', detail: `a one-piece parse fails (${whole}) but the chunked receive succeeds` });
     }
