@@ -108,7 +108,7 @@ describe('the worker pool', () => {
 
   it('counts a worker that dies as a crash of the input it was running', async () => {
     const { FuzzPool } = await load();
-    const pool = new FuzzPool({ workers: 2, options: { runSeed: 'pool-test', hangMs: 2000 }, faults: { exitAt: 3 }, taskSize: () => 10 });
+    const pool = new FuzzPool({ workers: 1, options: { runSeed: 'pool-test', hangMs: 2000 }, faults: { exitAt: 3 }, taskSize: () => 10 });
     const totals = await pool.run([{ target: 'initial', execs: 40 }]);
     const t = totals.get('initial')!;
     expect(t.execs).toBe(40);
