@@ -227,3 +227,28 @@ describe('decode: changed header bytes', () => {
     }
   });
 });
+
+describe('decode: changed header bytes in a QEMU 10.0 capture', () => {
+  const dir = fixtureDir('10.0', 'zstd-2ch');
+  const ch0 = readFileSync(join(dir, 'conn2-multifd-ch0.bin'));
+  const zeroOnly = (() => {
+    for (let at = INITIAL_PACKET_SIZE; at < ch0.length; ) {
+      const h = decodePacketHeader(ch0.subarray(at, at + PACKET_HEADER_SIZE), at);
+      if (h.normalPages === 0 && h.zeroPages > 0) return at;
+      at += PACKET_HEADER_SIZE + (h.normalPages > 0 ? h.nextPacketSize : 0);
+    }
+    throw new Error('the capture has no zero-only packet');
+  })();
+
+  // Zero-only packets carry no payload, but QEMU 10.0 still sets the
+  // method bit on them; a packet naming another method is not this migration's.
+  it('method bits of a zero-only packet: zlib in a zstd migration is ERR_MULTIFD_METHOD_MISMATCH', async () => {
+    const intact = await run(['decode', join(dir, 'conn0-main.bin'), join(dir, 'conn1-multifd-ch1.bin'), join(dir, 'conn2-multifd-ch0.bin')]);
+    expect(intact.code, intact.stderr).toBe(0);
+    const bytes = Uint8Array.from(ch0);
+    new DataView(bytes.buffer).setUint32(zeroOnly + 8, 0x02, false);
+    const r = await run(['decode', join(dir, 'conn0-main.bin'), join(dir, 'conn1-multifd-ch1.bin'), writeTemp('ch0.bin', bytes)]);
+    expect(r.code).toBe(1);
+    expect(errorCode(r.stderr), r.stderr).toBe('ERR_MULTIFD_METHOD_MISMATCH');
+  });
+});

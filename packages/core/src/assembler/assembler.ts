@@ -316,12 +316,7 @@ class Assembler {
 
   /** Called by the framer for packets with normal pages: decides how many payload bytes to read. */
   #payloadLength(h: PacketHeader): number {
-    const value = methodOfFlags(h.flags);
-    this.#method ??= this.#o.registry.get(value);
-    const codec = this.#method;
-    if (value !== codec.value) {
-      throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `packet flags 0x${h.flags.toString(16)} say method ${value}; the migration uses ${codec.name} (${codec.value})`);
-    }
+    const codec = this.#methodOf(h);
     const length = codec.payloadLength ? codec.payloadLength(h.normalPages, h.nextPacketSize) : h.nextPacketSize;
     const max = codec.maxPayloadSize ? codec.maxPayloadSize(h.normalPages) : maxCompressedPayload(h.normalPages);
     if (!(length <= max)) {
@@ -330,7 +325,23 @@ class Assembler {
     return length;
   }
 
+  /**
+   * The migration's codec, which the packet's method bits must name: set by
+   * the first packet that lists pages (or --method), checked on every other
+   * one, zero-only packets (QEMU 10) included.
+   */
+  #methodOf(h: PacketHeader): AnyMultiFDMethods {
+    const value = methodOfFlags(h.flags);
+    this.#method ??= this.#o.registry.get(value);
+    const codec = this.#method;
+    if (value !== codec.value) {
+      throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `packet flags 0x${h.flags.toString(16)} say method ${value}; the migration uses ${codec.name} (${codec.value})`);
+    }
+    return codec;
+  }
+
   async #applyPages(ctx: ChannelCtx, h: PacketHeader, frame: Extract<ChannelFrame, { kind: 'packet' }>, where: object): Promise<void> {
+    if (h.normalPages === 0) this.#methodOf(h); // a zero-only packet (the framer checked the others)
     await this.#blocksReady;
     const block = this.#block(h.ramblock);
     for (const off of h.offsets) this.#checkOffset(block, off);
