@@ -440,9 +440,14 @@ class Assembler {
             await this.#onMainItem(item, parser);
             continue;
           }
-          // Zero records come in long runs (most of an idle guest): one fill and one mark per run.
+          // Zero records come in long runs (most of an idle guest): one fill and one mark per run,
+          // of a bounded length (see MAX_ZERO_RUN in the parser: big arrays are costly).
           let end = i + 1;
-          while (end < items.length && sameZeroRun(items[end]!, item)) end++;
+          let count = item.kind === 'zero' ? 1 : item.offsets.length;
+          while (end < items.length && count < ZERO_BATCH && sameZeroRun(items[end]!, item)) {
+            const next = items[end++] as ZeroItem;
+            count += next.kind === 'zero' ? 1 : next.offsets.length;
+          }
           await this.#onZeroRun(items, i, end);
           i = end - 1;
         }
@@ -458,13 +463,18 @@ class Assembler {
   /** items[start, end): zero records of one block with one fill value (a sync point never falls inside). */
   async #onZeroRun(items: readonly MainItem[], start: number, end: number): Promise<void> {
     const first = items[start] as ZeroItem;
+    if (end === start + 1 && first.kind === 'zeros') return this.#onZeros(first.block, first.offsets, first.fill);
     const offsets: number[] = [];
     for (let i = start; i < end; i++) {
       const item = items[i] as ZeroItem;
       if (item.kind === 'zero') offsets.push(item.offset);
       else for (const off of item.offsets) offsets.push(off);
     }
-    await this.#fillZero(this.#table!.get(first.block), offsets, first.fill);
+    return this.#onZeros(first.block, offsets, first.fill);
+  }
+
+  async #onZeros(block: string, offsets: readonly number[], fill: number): Promise<void> {
+    await this.#fillZero(this.#table!.get(block), offsets, fill);
     this.#main!.zeroRecords += offsets.length;
     this.#tick();
   }
@@ -518,6 +528,9 @@ class Assembler {
 }
 
 type ZeroItem = Extract<MainItem, { kind: 'zero' | 'zeros' }>;
+
+/** Zero records handled in one step at most (a few parser items). */
+const ZERO_BATCH = 4096;
 
 function sameZeroRun(item: MainItem, first: ZeroItem): boolean {
   return (item.kind === 'zero' || item.kind === 'zeros') && item.block === first.block && item.fill === first.fill;

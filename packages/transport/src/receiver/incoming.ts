@@ -14,7 +14,7 @@ import { certProblem, checkTlsOptions, formatAddress, formatSubject, parseAddres
 import { DEFAULTS } from '../options.js';
 import { COMPLETION_ACK } from '../ack.js';
 import { LateSource } from './late-source.js';
-import { SocketBytes } from './socket-bytes.js';
+import { SocketBytes, readBufferPool } from './socket-bytes.js';
 
 export interface IncomingOptions {
   listen: Address | string;
@@ -46,6 +46,8 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   #arrival: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #lastProgress = 0;
+  /** Read buffers shared by every connection, made ready before listening (TLS connections do not use them). */
+  #readBuffers: ReturnType<typeof readBufferPool> | undefined;
   /** When the first connection arrived (0 before). */
   firstConnectionAt = 0;
 
@@ -77,6 +79,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   }
 
   async listen(): Promise<Address> {
+    if (!this.#o.tls) this.#readBuffers ??= readBufferPool(this.#o.channels + 1);
     const server = this.#o.tls ? this.#tlsServer(this.#o.tls) : net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (s) => this.#accept(s));
     this.#server = server;
     server.on('error', (e) => this.fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));
@@ -206,7 +209,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
       this.fail(new MultifdError('ERR_MULTIFD_CHANNEL_ID', `connection from ${peer}: more than 1 main stream and ${this.#o.channels} channels`));
       return;
     }
-    const stream = new SocketBytes(socket, { label: peer, highWater: 4 << 20 });
+    const stream = new SocketBytes(socket, { label: peer, highWater: 4 << 20, ...(this.#readBuffers ? { pool: this.#readBuffers } : {}) });
     this.streams.push(stream);
     const ms = this.#o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
     if (this.streams.length === 1) {

@@ -18,8 +18,15 @@ export interface SocketBytesOptions {
   label: string;
   /** Most bytes buffered before reading pauses. */
   highWater: number;
-  /** Read buffer size for the onread path. */
-  readBuffer?: number;
+  /** Read buffers for the onread path (1 MiB each); connections may share one pool. */
+  pool?: BufferPool;
+}
+
+const READ_BUFFER = 1 << 20;
+
+/** The read buffers of `connections` connections, allocated and touched up front. */
+export function readBufferPool(connections: number): BufferPool {
+  return new BufferPool(READ_BUFFER, 16 * connections).warm(8 * connections);
 }
 
 export class SocketBytes implements AsyncIterable<Uint8Array> {
@@ -45,7 +52,7 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
   constructor(socket: net.Socket, options: SocketBytesOptions) {
     this.label = options.label;
     this.#o = options;
-    this.#pool = new BufferPool(options.readBuffer ?? 1 << 20, 16);
+    this.#pool = options.pool ?? new BufferPool(READ_BUFFER, 16);
     this.socket = fastReader(socket, this.#pool, (chunk) => this.#push(chunk)) ?? socket;
     if (this.socket === socket) socket.on('data', (chunk: Buffer) => this.#push(chunk));
     this.socket.on('end', () => {

@@ -23,9 +23,9 @@ export function owned(bytes: Uint8Array, pool?: BufferPool): Uint8Array {
   return copy;
 }
 
-/** Payload buffers for transfers to channel workers, which send them back when done. */
-export function payloadPool(): BufferPool {
-  return new BufferPool(maxCompressedPayload(PAGES_PER_PACKET), 32);
+/** Payload buffers for transfers to channel workers, which send them back when done; `warm` of them made ready now. */
+export function payloadPool(warm = 0): BufferPool {
+  return new BufferPool(maxCompressedPayload(PAGES_PER_PACKET), 32).warm(warm);
 }
 
 /** The PACKET job that has a channel worker decode `job` (into staging slot `slot` for a relay). */

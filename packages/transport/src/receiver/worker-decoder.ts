@@ -87,7 +87,7 @@ export class WorkerDecoder {
     }
     const sink = this.sink;
     const workers = this.#workers;
-    const payloads = payloadPool();
+    const payloads = payloadPool(4 * workers.length);
     // The sink's blocks exist once the main stream lists them; the workers then open them too.
     const broadcasting: PageSink = {
       async setBlocks(blocks: readonly RAMBlockInfo[]) {
