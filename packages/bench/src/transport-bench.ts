@@ -134,13 +134,14 @@ async function oursToOurs(o: Options, codec: string, channels: number, image: st
   const tx = cli(['send', '--to', `127.0.0.1:${rx.port}`, '--channels', String(channels), '--method', codec, '--profile', o.profile, '--json', `pc.ram=${image}`]);
   const [s, r] = await Promise.all([tx.done, rx.proc.done]);
   if (s.code !== 0 || r.code !== 0) throw new Error(`send/receive failed: ${s.stderr.trim()} ${r.stderr.trim()}`);
-  const sent = JSON.parse(s.stdout) as { seconds: number; ramBytes: number; wireBytes: number; perChannel: { pages: number }[]; peakRssBytes: number };
+  const sent = JSON.parse(s.stdout) as { seconds: number; pages: number; zeroPages: number; wireBytes: number; peakRssBytes: number };
   const received = JSON.parse(r.stdout) as { peakRssBytes: number };
   fs.rmSync(out, { recursive: true, force: true });
   return {
     ms: sent.seconds * 1000,
     ramBytes: GUEST_MIB * 2 ** 20,
-    normalBytes: sent.perChannel.reduce((n, c) => n + c.pages, 0) * 4096,
+    // Non-zero pages only: under qemu-10 the channels also carry the zero pages (listed, no data).
+    normalBytes: (sent.pages - sent.zeroPages) * 4096,
     wireBytes: sent.wireBytes,
     senderRss: sent.peakRssBytes,
     receiverRss: received.peakRssBytes,

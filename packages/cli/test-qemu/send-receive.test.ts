@@ -66,8 +66,11 @@ describe('multifd send -> multifd receive (two processes, dirty iterations)', ()
         ...args,
       ]);
       const [sent] = await Promise.all([expectCliSuccess(send, 60_000), expectCliSuccess(receive, 60_000)]);
-      const summary = JSON.parse(sent.stdout) as { iterations: number; channels: number; method: string };
+      const summary = JSON.parse(sent.stdout) as { iterations: number; channels: number; method: string; pages: number; zeroPages: number };
       expect(summary).toMatchObject({ iterations: ITERATIONS, channels, method });
+      // The images hold zero pages as well as data: both are counted.
+      expect(summary.zeroPages).toBeGreaterThan(0);
+      expect(summary.zeroPages).toBeLessThan(summary.pages);
 
       const index = readJson<ReceiveIndex>(path.join(out, 'index.json'));
       expect(index.method).toBe(method);

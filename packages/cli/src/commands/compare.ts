@@ -27,11 +27,12 @@ const MAX_SAMPLE = 64 * 1024 ** 3;
 export const compareCommand = defineCommand({
   name: 'compare',
   summary: 'compare codecs, levels and channel counts on memory: ratio, speed, projected migration time',
-  usage: '[--levels SPEC] [--methods LIST] [--channels LIST] [--plugin MODULE] [--json|--csv|--markdown] [--svg FILE] [--emit DIR] [INPUT...]',
+  usage: '[--levels SPEC] [--methods LIST] [--channels LIST] [--profiles LIST] [--plugin MODULE] [--json|--csv|--markdown] [--svg FILE] [--emit DIR] [INPUT...]',
   description: `
 Each row sends the input through the real pipeline (one channel worker per
-channel; zero pages on the main stream and the rest in packets of up to 128
-pages of one RAMBlock, as QEMU 7.2 does), decodes the streams back with the
+channel; packets of up to 128 pages of one RAMBlock; zero pages on the main
+stream as QEMU 7.2 does, or listed in the packets as QEMU 10.0 does, per
+--profiles), decodes the streams back with the
 channel workers and checks the result byte for byte: a mismatch fails the run.
 A row reports wire bytes (main stream, initial packets, headers, payloads),
 ratio (input / wire), compress and decompress MB/s (of input, wall clock, all

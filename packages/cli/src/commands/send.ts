@@ -109,6 +109,8 @@ client certificate to a receiver that verifies peers.`,
       channels,
       iterations,
       pages: result.pages,
+      /** Of those, all-zero pages (main-stream records, or listed in packets under qemu-10). */
+      zeroPages: result.zeroPages ?? 0,
       ramBytes: result.ramBytes,
       wireBytes: result.wireBytes,
       seconds,
