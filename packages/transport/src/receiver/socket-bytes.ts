@@ -24,9 +24,13 @@ export interface SocketBytesOptions {
 
 const READ_BUFFER = 1 << 20;
 
-/** The read buffers of `connections` connections, allocated and touched up front. */
+/**
+ * The read buffers of `connections` connections: 8 per connection (what a
+ * busy connection has in flight below its high-water mark, and then some)
+ * allocated and touched up front, at most 32 MiB whatever the channel count.
+ */
 export function readBufferPool(connections: number): BufferPool {
-  return new BufferPool(READ_BUFFER, 16 * connections).warm(8 * connections);
+  return new BufferPool(READ_BUFFER, 16 * connections).warm(Math.min(8 * connections, 32));
 }
 
 export class SocketBytes implements AsyncIterable<Uint8Array> {

@@ -87,7 +87,8 @@ export class WorkerDecoder {
     }
     const sink = this.sink;
     const workers = this.#workers;
-    const payloads = payloadPool(4 * workers.length);
+    // A window of payloads per channel ready up front (at most 32, ~17 MB).
+    const payloads = payloadPool(Math.min(4 * workers.length, 32));
     // The sink's blocks exist once the main stream lists them; the workers then open them too.
     const broadcasting: PageSink = {
       async setBlocks(blocks: readonly RAMBlockInfo[]) {
