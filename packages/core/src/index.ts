@@ -41,5 +41,6 @@ export * from './sender/planner.js';
 export * from './sender/offline-writer.js';
 export * from './assembler/packet-applier.js';
 export * from './pages/zero-scan.js';
+export * from './pages/touch.js';
 export * from './sender/scan-packets.js';
 export * from './profile.js';

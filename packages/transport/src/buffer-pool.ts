@@ -4,6 +4,8 @@
  * recycles its read buffers and payload buffers through pools instead, so a
  * long migration allocates about as much as its first few packets.
  */
+import { touchPages } from '@multifd/core';
+
 export class BufferPool {
   readonly #free: ArrayBuffer[] = [];
 
@@ -24,16 +26,11 @@ export class BufferPool {
     return this.#free.pop() ?? new ArrayBuffer(this.size);
   }
 
-  /**
-   * Allocate buffers until `count` are free, and touch every page of them:
-   * the first write to a fresh page costs a page fault (microseconds on some
-   * VMs), better paid before a transfer than during it.
-   */
+  /** Allocate buffers until `count` are free, and touch every page of them (core's touchPages). */
   warm(count: number): this {
     while (this.#free.length < Math.min(count, this.keep)) {
       const buffer = new ArrayBuffer(this.size);
-      const bytes = new Uint8Array(buffer);
-      for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
+      touchPages(new Uint8Array(buffer));
       this.#free.push(buffer);
     }
     return this;

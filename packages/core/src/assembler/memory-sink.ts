@@ -4,6 +4,7 @@
  * block on first use (untouched pages of a SharedArrayBuffer cost no RSS).
  */
 import { PAGE_SIZE } from '../constants.js';
+import { touchPages } from '../pages/touch.js';
 import { MultifdError } from '../errors.js';
 import type { RAMBlockInfo } from '../ramblock.js';
 import type { PageSink } from './page-sink.js';
@@ -39,7 +40,7 @@ export class MemorySink implements PageSink {
     if (prealloc > 0) {
       const size = Math.ceil(prealloc / PAGE_SIZE) * PAGE_SIZE;
       const mem = new Uint8Array(this.#shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
-      for (let off = 0; off < size; off += PAGE_SIZE) mem[off] = 0; // a write per page faults it in
+      touchPages(mem);
       this.#reserve = mem;
     }
   }
