@@ -25,6 +25,15 @@ describe('limits', () => {
     expect(s.error).toBeDefined();
   });
 
+  it('refuses an expected method that no codec module registers before it listens (ERR_MULTIFD_UNKNOWN_METHOD)', async () => {
+    const receiver = new MigrationReceiver({ listen: '127.0.0.1:0', channels: 1, method: 'lz77' });
+    const error = await receiver.listen().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(MultifdError.is(error, 'ERR_MULTIFD_UNKNOWN_METHOD')).toBe(true);
+  });
+
   it('a peer announcing full packets on every channel and stalling mid-payload costs the receiver a bounded amount of memory', async () => {
     const channels = 16;
     // The receiver runs in its own process, so its peak RSS (VmHWM) is its own.

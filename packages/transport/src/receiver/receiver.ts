@@ -18,7 +18,6 @@ import {
   NIL_UUID,
   type AssembleReport,
 } from '@multifd/core';
-import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import type { Address, TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
@@ -123,9 +122,9 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     if (this.#listening) throw new MultifdError('ERR_MULTIFD_STATE', 'listen() twice');
     this.#listening = true;
     const o = this.#o;
-    if (o.method !== undefined) (await loadCodecs((o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier))).lookup(o.method);
     this.#decoder = await WorkerDecoder.start({
       channels: o.channels,
+      ...(o.method !== undefined ? { method: o.method } : {}),
       ...(o.codecModules ? { codecModules: o.codecModules } : {}),
       ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
       ...(o.out ? { out: o.out } : {}),

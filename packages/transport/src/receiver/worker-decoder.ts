@@ -27,6 +27,8 @@ export interface WorkerDecoderOptions {
   channels: number;
   codecModules?: readonly string[];
   codecOptions?: Record<string, unknown>;
+  /** The method the migration must use (name or value): refused before any worker starts when no module registers it. */
+  method?: string | number;
   /** Write RAMBlocks into DIR (sparse files); default: shared memory. */
   out?: string;
   maxRamBytes?: number;
@@ -61,6 +63,7 @@ export class WorkerDecoder {
   static async start(o: WorkerDecoderOptions): Promise<WorkerDecoder> {
     const modules = (o.codecModules ?? BUILTIN_CODEC_MODULES).map(workerSpecifier);
     const registry = await loadCodecs(modules);
+    if (o.method !== undefined) registry.lookup(o.method);
     const file = new URL('./recv-worker.js', import.meta.url);
     const workers = Array.from({ length: o.channels }, (_, channel) =>
       new WorkerHandle<RecvJob>(file, { channel, codecModules: modules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) } satisfies RecvWorkerData, {
