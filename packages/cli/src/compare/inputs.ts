@@ -20,7 +20,7 @@ import { INDEX_FILE } from '../commands/decode.js';
 import type { DecodeIndex } from '../decode-index.js';
 import { loadRamImage, parseImageArg } from '../ram-images.js';
 import { openMigrationFiles } from '../stream-files.js';
-import { decodeStreams } from './decode-streams.js';
+import { decodeWithWorkers } from '@multifd/transport';
 
 export interface CompareInput {
   blocks: RAMBlock[];
@@ -115,7 +115,7 @@ function readDecodedDir(dir: string, cwd: string): { name: string; memory: Uint8
 async function decodeCapture(labels: readonly string[], o: LoadInputsOptions): Promise<RAMBlock[]> {
   const files = await openMigrationFiles(labels, o.cwd);
   try {
-    const { report, sink } = await decodeStreams(
+    const { report, sink } = await decodeWithWorkers(
       { ...(files.main ? { main: files.main.input } : {}), channels: files.channels.map((f) => f.input) },
       { codecModules: o.codecModules, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) },
     );

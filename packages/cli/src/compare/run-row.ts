@@ -30,8 +30,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock, type WireProfileName } from '@multifd/core';
-import { MigrationSender } from '@multifd/transport';
-import { decodeStreams } from './decode-streams.js';
+import { MigrationSender, decodeWithWorkers } from '@multifd/transport';
 import { rssSampler, timed, type Window } from './timing.js';
 import type { RowSpec } from './plan.js';
 
@@ -190,7 +189,7 @@ async function decompress(
 ): Promise<{ report: AssembleReport; timed: Window; memory: (name: string) => Uint8Array | undefined }> {
   const open = (file: string) => ({ label: file, source: fileChunks(file) });
   const sink = o.target.sink();
-  const decoded = await decodeStreams(
+  const decoded = await decodeWithWorkers(
     { main: open(files[0]!), channels: files.slice(1).map(open) },
     {
       codecModules: o.codecModules,
@@ -200,7 +199,7 @@ async function decompress(
       ...(o.signal ? { signal: o.signal } : {}),
     },
   );
-  return { report: decoded.report, timed: decoded.timed, memory: (name) => sink.block(name) };
+  return { report: decoded.report, timed: { seconds: decoded.decodeMs / 1000, cpuSeconds: decoded.cpuSeconds }, memory: (name) => sink.block(name) };
 }
 
 /** The decoded memory must equal the input, and every zero page must have come back as a zero record. */

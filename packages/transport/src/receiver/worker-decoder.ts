@@ -135,7 +135,9 @@ export class WorkerDecoder {
 
 /**
  * Decode captured streams (or any byte sources) with one worker per channel,
- * into shared memory or `out`. Resolves with the report and the sink.
+ * into shared memory or `out`. Resolves with the report, the sink, and the
+ * wall-clock ms and CPU seconds (this process, all threads: the workers are
+ * threads) of the decode alone, the workers' start excluded.
  */
 export async function decodeWithWorkers(
   inputs: { main?: StreamInput; channels: readonly StreamInput[] },
@@ -143,7 +145,7 @@ export async function decodeWithWorkers(
     assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier' | 'signal'>;
     signal?: AbortSignal;
   } = {},
-): Promise<{ report: AssembleReport; sink: MemorySink | FileSink; decodeMs: number }> {
+): Promise<{ report: AssembleReport; sink: MemorySink | FileSink; decodeMs: number; cpuSeconds: number }> {
   let failure: MultifdError | undefined;
   const abort = new AbortController();
   const decoder = await WorkerDecoder.start({
@@ -156,12 +158,14 @@ export async function decodeWithWorkers(
   });
   const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
   try {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const report = await decoder.decode(inputs, { ...(options.assemble ?? {}), signal });
     const decodeMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     if (failure) throw failure;
     await decoder.close();
-    return { report, sink: decoder.sink, decodeMs };
+    return { report, sink: decoder.sink, decodeMs, cpuSeconds: (used.user + used.system) / 1e6 };
   } catch (e) {
     // The error that stopped the decode, taken before terminating: each
     // terminated worker reports its own exit as a failure too.
