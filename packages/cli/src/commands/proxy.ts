@@ -7,7 +7,7 @@
  */
 import { MultifdError } from '@multifd/core';
 import { IncomingMigration, MigrationRelay } from '@multifd/transport';
-import { booleanOption, integerOption, requiredOption, stringOption, usageError } from '../args.js';
+import { booleanOption, channelsOption, requiredOption, stringOption, usageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { relayOptionTable, relayOptions, relaySummary } from './relay-options.js';
@@ -45,8 +45,7 @@ certificate. To use one set for both sides, give the same files to both
   async run({ values, positionals }, io) {
     if (positionals.length > 0) throw usageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])}`);
     const listen = requiredOption(values, 'listen', 'proxy');
-    const inChannels = integerOption(values, 'channels', { min: 1, max: 255 });
-    if (inChannels === undefined) throw usageError("proxy: --channels is required (see 'multifd proxy --help')");
+    const inChannels = channelsOption(values, 'channels', 'proxy');
     const inMethod = stringOption(values, 'in-method');
     const cwd = io.cwd ?? process.cwd();
     const options = relayOptions(values, 'proxy', 'out-', { channels: inChannels, ...(inMethod ? { method: inMethod } : {}) }, cwd);
