@@ -32,6 +32,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { GUEST_MIX, PAGES_PER_PACKET, PAGE_SIZE, fillMemory, pageViews, splitZeroPages, type AnyMultiFDMethods, type RAMBlock } from '@multifd/core';
 import { benchRegistry } from './codecs.js';
+import { median } from './median.js';
 import { parseSize } from './options.js';
 import type { RawWorkerData } from './raw-compress-worker.js';
 
@@ -166,10 +167,6 @@ async function rawCompress(codec: AnyMultiFDMethods, spec: RowSpec, packets: rea
   }
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 interface MethodResult {
   method: string;

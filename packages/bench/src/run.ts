@@ -14,6 +14,7 @@ import { nocomp } from '@multifd/nocomp';
 import { zlib } from '@multifd/zlib';
 import { zstdCodec } from '@multifd/zstd';
 import { NullSink, decodeFiles, decodeToFiles, loadChannel, rawDecode } from './measure.js';
+import { median } from './median.js';
 import type { BenchOptions, CodecName } from './options.js';
 import { BLOCK_NAME, makeImage, writeWorkload, type Workload } from './workload.js';
 
@@ -94,11 +95,6 @@ export interface RunHooks {
   log?: (line: string) => void;
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 interface Run {
   ms: number;

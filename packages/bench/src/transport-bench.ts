@@ -36,6 +36,7 @@ import {
   waitForQuietCpu,
   type MigrationInfo,
 } from '@multifd/qemu-harness';
+import { median } from './median.js';
 
 const GUEST_MIB = 2048;
 const BLOB_MIB = 64;
@@ -87,7 +88,6 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const qemuCompression = (codec: string) => (codec === 'nocomp' ? 'none' : codec) as 'none' | 'zlib' | 'zstd';
 
 /** Run a node script (the CLI by default); resolves with stdout, stderr and the exit code; `onStderr` sees stderr as it comes. */
@@ -100,7 +100,8 @@ function cli(args: string[], onStderr?: (text: string) => void, script = CLI): {
     stderr += d;
     onStderr?.(stderr);
   });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  // 'close', not 'exit': by then stdout and stderr are read to the end.
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
