@@ -1,5 +1,5 @@
 /** Files that appear whole or not at all: written to a temporary name, synced, renamed. */
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MultifdError } from '@multifd/core';
 
@@ -17,5 +17,19 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file });
+  }
+}
+
+/**
+ * Create an output directory and remove the index file an earlier run left
+ * there: the index is written last (writeFileAtomic), so a run that fails
+ * leaves a directory without one, never one that looks complete.
+ */
+export async function prepareOutputDir(dir: string, indexFile: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await rm(join(dir, indexFile), { force: true });
+  } catch (e) {
+    throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });
   }
 }

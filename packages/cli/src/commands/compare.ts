@@ -18,7 +18,8 @@ import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult } from '../compare/report.js';
 import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
-import { EMIT_INDEX, emitRowDir, finishRowDir, prepareEmitDir, removeRowDir } from '../compare/emit.js';
+import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
+import { prepareOutputDir } from '../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 
@@ -82,7 +83,9 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         o.inputs.length > 0
           ? await loadInputs(o.inputs, { cwd, codecModules: codecs.modules, codecOptions })
           : { blocks: [sampleWithProgress(io, o.sampleSize)], sources: [`sample (${SAMPLE_SEED})`] };
-      const emitDir = o.emit !== undefined ? await prepareEmitDir(path.resolve(cwd, o.emit)) : undefined;
+      const emitDir = o.emit !== undefined ? path.resolve(cwd, o.emit) : undefined;
+      // compare.json is written last, only when every row passed.
+      if (emitDir !== undefined) await prepareOutputDir(emitDir, EMIT_INDEX);
       const target = new DecodeTarget(input.blocks);
       const measured: (RowMeasurement & { emitted?: string })[] = [];
       for (const [i, spec] of rows.entries()) {

@@ -3,11 +3,10 @@
  * RAM of one captured migration with core's assembleMigration (the same
  * receiver `receive` uses) and report what was in it.
  */
-import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FileSink, MultifdError, assembleMigration } from '@multifd/core';
+import { FileSink, assembleMigration } from '@multifd/core';
 import { booleanOption, stringOption, usageError } from '../args.js';
-import { writeFileAtomic } from '../atomic-file.js';
+import { prepareOutputDir, writeFileAtomic } from '../atomic-file.js';
 import { createRegistry, methodOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { buildIndex, summaryLine } from '../decode-index.js';
@@ -48,7 +47,7 @@ channels are still decoded; RAMBlocks are then sized to the highest page.`,
     const all = [...(files.main ? [files.main] : []), ...files.channels];
     const progress = createProgress(io.stderr, 'decode', files.totalBytes);
     try {
-      if (outDir !== undefined) await prepareOutDir(outDir);
+      if (outDir !== undefined) await prepareOutputDir(outDir, INDEX_FILE);
       const sink = outDir !== undefined ? new FileSink(outDir) : new DiscardSink();
       const started = performance.now();
       const report = await assembleMigration({
@@ -73,11 +72,3 @@ channels are still decoded; RAMBlocks are then sized to the highest page.`,
 });
 
 /** Create DIR and remove an index.json of an earlier run, so a failed decode leaves none. */
-async function prepareOutDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await rm(join(dir, INDEX_FILE), { force: true });
-  } catch (e) {
-    throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });
-  }
-}

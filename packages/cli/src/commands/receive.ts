@@ -5,10 +5,9 @@
  * DIR/main.bin. Exits 0 only when every page and every sync arrived.
  */
 import { basename, join, resolve } from 'node:path';
-import { mkdir, rm } from 'node:fs/promises';
 import { MigrationReceiver } from '@multifd/transport';
 import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
-import { writeFileAtomic } from '../atomic-file.js';
+import { prepareOutputDir, writeFileAtomic } from '../atomic-file.js';
 import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { buildIndex, summaryLine } from '../decode-index.js';
@@ -69,8 +68,7 @@ TLS 1.2: QEMU never reads what a TLS 1.3 server sends after the handshake.`,
     const backend = zlibBackendOption(values);
     const tls = tlsServerOptions(values, 'receive', cwd);
 
-    await mkdir(outDir, { recursive: true });
-    await rm(join(outDir, INDEX_FILE), { force: true });
+    await prepareOutputDir(outDir, INDEX_FILE);
     const receiver = new MigrationReceiver({
       listen,
       channels,

@@ -14,17 +14,6 @@ import type { RowSpec } from './plan.js';
 /** Written last into the --emit directory, only when every row passed. */
 export const EMIT_INDEX = 'compare.json';
 
-/** Create the --emit directory and remove the compare.json of an earlier run, so a failed run leaves none. */
-export async function prepareEmitDir(dir: string): Promise<string> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await rm(path.join(dir, EMIT_INDEX), { force: true });
-  } catch (e) {
-    throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });
-  }
-  return dir;
-}
-
 /** The row's directory name: "zstd-l3-2ch", "nocomp-1ch", "zstd-l1-2ch-qemu10" (the qemu-10 profile). */
 export function rowDirName(spec: Pick<RowSpec, 'method' | 'level' | 'channels' | 'profile'>): string {
   return `${spec.method}${spec.level !== undefined ? `-l${spec.level}` : ''}-${spec.channels}ch${spec.profile === 'qemu-10' ? '-qemu10' : ''}`;
