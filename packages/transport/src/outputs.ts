@@ -10,6 +10,14 @@ import type { Socket } from 'node:net';
 import { MultifdError } from '@multifd/core';
 import { connect, endSocket, writeChunks, type Address, type TlsOptions } from './net.js';
 
+/** The file a sender writing its streams to a directory puts the main stream in (and `multifd receive` keeps it in). */
+export const MAIN_STREAM_FILE = 'main.bin';
+
+/** The file of channel `id` in such a directory. */
+export function channelStreamFile(id: number): string {
+  return `ch${id}.bin`;
+}
+
 /** Where a sender's streams go when they do not go to a network peer. */
 export type LocalOutput = { files: string } | 'discard';
 

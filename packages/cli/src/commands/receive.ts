@@ -5,7 +5,7 @@
  * DIR/main.bin. Exits 0 only when every page and every sync arrived.
  */
 import { basename, join, resolve } from 'node:path';
-import { MigrationReceiver } from '@multifd/transport';
+import { MAIN_STREAM_FILE, MigrationReceiver } from '@multifd/transport';
 import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { prepareOutputDir, writeFileAtomic } from '../atomic-file.js';
 import { createRegistry, methodOption, zlibBackendOption } from '../codecs.js';
@@ -14,8 +14,6 @@ import { buildIndex, summaryLine } from '../decode-index.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { tlsServerOptionTable, tlsServerOptions } from '../tls-options.js';
 import { INDEX_FILE } from './decode.js';
-
-export const MAIN_STREAM_FILE = 'main.bin';
 
 export const receiveCommand = defineCommand({
   name: 'receive',

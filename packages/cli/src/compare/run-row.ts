@@ -30,7 +30,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MemorySink, MultifdError, PAGE_SIZE, fileChunks, type AssembleReport, type RAMBlock, type WireProfileName } from '@multifd/core';
-import { MigrationSender, decodeWithWorkers } from '@multifd/transport';
+import { MAIN_STREAM_FILE, MigrationSender, channelStreamFile, decodeWithWorkers } from '@multifd/transport';
 import { rssSampler, timed, type Window } from './timing.js';
 import type { RowSpec } from './plan.js';
 
@@ -78,7 +78,7 @@ export interface RunRowOptions {
 
 /** The file names of a row's streams, as the sender writes them. */
 export function streamFileNames(channels: number): string[] {
-  return ['main.bin', ...Array.from({ length: channels }, (_, id) => `ch${id}.bin`)];
+  return [MAIN_STREAM_FILE, ...Array.from({ length: channels }, (_, id) => channelStreamFile(id))];
 }
 
 /**

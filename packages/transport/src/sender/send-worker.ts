@@ -10,7 +10,7 @@ import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, w
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
 import { socketError, type Address, type TlsOptions } from '../net.js';
-import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
+import { channelStreamFile, openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
 import { serveJobs } from '../worker/job-loop.js';
@@ -129,7 +129,7 @@ async function start(): Promise<void> {
 async function connectOutput(): Promise<void> {
   output = await openOutput(
     data.local
-      ? { local: data.local, file: `ch${data.channel}.bin` }
+      ? { local: data.local, file: channelStreamFile(data.channel) }
       : { address: data.address, timeoutMs: data.connectTimeoutMs, label: `channel ${data.channel}`, ...(data.tls ? { tls: data.tls } : {}) },
   );
   const socket = output.socket;

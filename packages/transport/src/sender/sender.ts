@@ -29,7 +29,7 @@ import {
 import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, parseAddress, socketError, type Address, type TlsOptions } from '../net.js';
-import { openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
+import { MAIN_STREAM_FILE, openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { DEFAULTS } from '../options.js';
 import { sharedBlocks, type RAMBlockInput } from '../memory.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
@@ -191,7 +191,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     try {
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
       this.#main = await openOutput(
-        o.output ? { local: o.output, file: 'main.bin' } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
+        o.output ? { local: o.output, file: MAIN_STREAM_FILE } : { address: this.#address, timeoutMs, label: 'main stream', ...(o.tls ? { tls: o.tls } : {}) },
       );
       if (this.#main.socket) this.#watchMain(this.#main.socket);
       await this.#pool!.connect();
