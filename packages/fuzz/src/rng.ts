@@ -6,6 +6,11 @@
  */
 import { Prng } from '@multifd/core';
 
+/** The Rng of input `index` of `target` in the run seeded `runSeed`: the rule that makes `--repro` rebuild an input. */
+export function inputRng(runSeed: string, target: string, index: number): Rng {
+  return new Rng(`${runSeed}:${target}:${index}`);
+}
+
 export class Rng {
   readonly #p: Prng;
 

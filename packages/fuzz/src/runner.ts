@@ -5,7 +5,7 @@
  * (a bug in the harness or a decoder throwing past it) counts as a crash of
  * that input; the loop goes on.
  */
-import { addResult, emptyStats, type ExecResult, type TargetStats } from './stats.js';
+import { addResult, ctorName, emptyStats, type ExecResult, type TargetStats } from './stats.js';
 import type { Target } from './targets.js';
 
 export interface RunHooks {
@@ -33,7 +33,7 @@ export async function runRange(target: Target, start: number, end: number, hooks
     try {
       result = await target.run(i);
     } catch (e) {
-      const name = (e as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof e;
+      const name = ctorName(e);
       result = {
         outcome: 'crash',
         untyped: name,

@@ -47,7 +47,8 @@ export interface ExecResult {
 
 const ENGINE_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
 
-function ctorName(e: unknown): string {
+/** The class name of a thrown value ('null', 'string', ... for non-objects). */
+export function ctorName(e: unknown): string {
   if (e === null) return 'null';
   if (typeof e !== 'object' && typeof e !== 'function') return typeof e;
   const name = (e as { constructor?: { name?: unknown } }).constructor?.name;

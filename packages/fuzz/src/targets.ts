@@ -46,7 +46,7 @@ import {
 import { GuardedSink } from './guarded-sink.js';
 import { CHANNEL_MUTATORS, MAIN_MUTATORS, getU32, mutate, setU32, setU64, type CodecTraits } from './mutate.js';
 import { refChannelCheck, refInitialPacket, refOffset, refPacketHeader } from './reference.js';
-import { INTERESTING_U32, Rng } from './rng.js';
+import { INTERESTING_U32, Rng, inputRng } from './rng.js';
 import { buildSeed, captureSeed, reduceMain, type MigrationSeed } from './seeds.js';
 import { classifyThrown, type ExecResult } from './stats.js';
 
@@ -239,12 +239,12 @@ export class CodecTarget implements Target {
   }
 
   run(index: number): Promise<ExecResult> {
-    const r = new Rng(`${this.#o.runSeed}:${this.name}:${index}`);
+    const r = inputRng(this.#o.runSeed, this.name, index);
     return r.chance(0.7) ? this.#assemble(r) : this.#recv(r);
   }
 
   describe(index: number): { notes: string[]; seed: string; streams: Record<string, Uint8Array> } {
-    const r = new Rng(`${this.#o.runSeed}:${this.name}:${index}`);
+    const r = inputRng(this.#o.runSeed, this.name, index);
     if (!r.chance(0.7)) return { notes: ['(a recvPages input: no streams to dump)'], seed: '', streams: {} };
     const c = this.#case(r);
     const streams: Record<string, Uint8Array> = {};
@@ -507,7 +507,7 @@ export class MainTarget implements Target {
   }
 
   run(index: number): Promise<ExecResult> {
-    const r = new Rng(`${this.#o.runSeed}:main:${index}`);
+    const r = inputRng(this.#o.runSeed, 'main', index);
     const seed = this.#seeds.full.length > 0 && r.chance(0.02) ? r.pick(this.#seeds.full) : r.pick(this.#seeds.small);
     const c = caseOf(seed, r, LIMITS.unknownBlockBytes);
     c.useMain = true;
@@ -592,7 +592,7 @@ export class PacketTarget implements Target {
   }
 
   async run(index: number): Promise<ExecResult> {
-    const r = new Rng(`${this.#o.runSeed}:packet:${index}`);
+    const r = inputRng(this.#o.runSeed, 'packet', index);
     const base = r.pick(this.#headers);
     const h = new Uint8Array(base.header);
     const notes: string[] = [];
@@ -742,7 +742,7 @@ export class InitialTarget implements Target {
   }
 
   async run(index: number): Promise<ExecResult> {
-    const r = new Rng(`${this.#o.runSeed}:initial:${index}`);
+    const r = inputRng(this.#o.runSeed, 'initial', index);
     const base = r.pick(this.#inits);
     const b = new Uint8Array(base.init);
     const notes: string[] = [];
