@@ -19,8 +19,8 @@
  *
  * MB/s are of input (the whole sample, zero pages included) per wall-clock
  * second. Medians are reported, and the load other processes put on the
- * machine while each measurement ran (from /proc/stat, minus this process's
- * own CPU time), in cores. Progress goes to stderr, the table (or --json)
+ * machine while each measurement ran (from /proc, minus this process and
+ * the compare runs it started), in cores. Progress goes to stderr, the table (or --json)
  * to stdout.
  */
 import * as fs from 'node:fs';
@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { GUEST_MIX, PAGES_PER_PACKET, PAGE_SIZE, fillMemory, pageViews, splitZeroPages, type AnyMultiFDMethods, type RAMBlock } from '@multifd/core';
+import { cpuShares, cpuSnapshot } from '@multifd/qemu-harness';
 import { benchRegistry } from './codecs.js';
 import { median } from './median.js';
 import { parseSize } from './options.js';
@@ -82,29 +83,22 @@ function parse(argv: readonly string[]): Options | 'help' {
   return o;
 }
 
-/** CPU time (all cores) the machine spent busy, in seconds, from /proc/stat. */
-function machineBusySeconds(): number {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
-}
-
 interface Sample {
   mbps: number;
   /** Cores other processes kept busy meanwhile. */
   otherCores: number;
 }
 
-/** Run `fn` (which returns its own timed seconds) and note what else the machine did meanwhile. */
+/**
+ * Run `fn` (which returns its own timed seconds) and note what else the
+ * machine did meanwhile: everything but this process, its worker threads and
+ * the `multifd compare` children it ran to their end.
+ */
 async function measure(bytes: number, fn: () => Promise<number>): Promise<Sample> {
-  const busy0 = machineBusySeconds();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const before = cpuSnapshot();
   const seconds = await fn();
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const other = machineBusySeconds() - busy0 - (cpu.user + cpu.system) / 1e6;
-  return { mbps: bytes / 1e6 / seconds, otherCores: Math.max(0, other / wall) };
+  const { others } = cpuShares(before, cpuSnapshot());
+  return { mbps: bytes / 1e6 / seconds, otherCores: others * os.availableParallelism() };
 }
 
 /** The packets the pipeline makes of `block`, as page offsets: normal pages of each 1024-page scan step, by 128. */

@@ -23,22 +23,28 @@ export interface CpuShares {
   others: number;
 }
 
-/** utime + stime of a process in clock ticks, 0 if it is gone. */
-function processTicks(pid: number): number {
+/**
+ * utime + stime of a process in clock ticks, 0 if it is gone; with
+ * `children`, plus cutime + cstime: the CPU time of its children that have
+ * exited and been waited for (a child process run to its end, like a CLI
+ * the benchmark started, counts as the watched process's own work).
+ */
+function processTicks(pid: number, children = false): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15.
+    // Fields after "(comm)": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    const own = Number(fields[11]) + Number(fields[12]);
+    return children ? own + Number(fields[13]) + Number(fields[14]) : own;
   } catch {
     return 0;
   }
 }
 
-/** A snapshot of the machine, watching `pids` and this process. */
+/** A snapshot of the machine, watching `pids` and this process (with its finished children). */
 export function cpuSnapshot(pids: readonly number[] = []): CpuSnapshot {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const watched = [process.pid, ...pids].reduce((sum, pid) => sum + processTicks(pid), 0);
+  const watched = pids.reduce((sum, pid) => sum + processTicks(pid), processTicks(process.pid, true));
   return { total: fields.reduce((sum, n) => sum + n, 0), idle: fields[3]! + fields[4]!, watched };
 }
 

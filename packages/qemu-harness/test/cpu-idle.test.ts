@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cpuShares, cpuSnapshot, waitForQuietCpu } from '../src/index.js';
 
@@ -15,6 +16,15 @@ describe('cpu idle helpers', () => {
     const b = cpuSnapshot([999_999_999]); // a pid that does not exist counts 0
     expect(b.total).toBeGreaterThan(a.total);
     expect(b.watched).toBeGreaterThanOrEqual(a.watched);
+  });
+
+  it("counts a child process this one ran to its end as watched, not as others' load", () => {
+    const a = cpuSnapshot();
+    // A child that burns ~300 ms of CPU and exits; execFileSync waits for it.
+    execFileSync(process.execPath, ['-e', 'const t = Date.now() + 300; while (Date.now() < t);']);
+    const b = cpuSnapshot();
+    const ticksPerSecond = 100; // USER_HZ
+    expect((b.watched - a.watched) / ticksPerSecond).toBeGreaterThan(0.2);
   });
 
   it('waitForQuietCpu gives up after its timeout', async () => {
