@@ -3,3 +3,4 @@ export * from './options.js';
 export * from './workload.js';
 export * from './measure.js';
 export * from './run.js';
+export * from './discard-receiver.js';

@@ -22,4 +22,5 @@ export * from './staging.js';
 export * from './relay/relay.js';
 export * from './buffer-pool.js';
 export * from './outputs.js';
+export * from './ack.js';
 export * from './receiver/worker-decoder.js';
