@@ -20,8 +20,8 @@
  * MB/s are of input (the whole sample, zero pages included) per wall-clock
  * second. Medians are reported, and the load other processes put on the
  * machine while each measurement ran (from /proc, minus this process and
- * the compare runs it started), in cores. Progress goes to stderr, the table (or --json)
- * to stdout.
+ * the compare runs it started), in cores. Progress goes to stderr, the
+ * table (or --json) to stdout.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -160,7 +160,6 @@ async function rawCompress(codec: AnyMultiFDMethods, spec: RowSpec, packets: rea
     await codec.sendCleanup(state);
   }
 }
-
 
 interface MethodResult {
   method: string;

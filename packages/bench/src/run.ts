@@ -95,7 +95,6 @@ export interface RunHooks {
   log?: (line: string) => void;
 }
 
-
 interface Run {
   ms: number;
   cpuMs: number;

@@ -70,5 +70,3 @@ channels are still decoded; RAMBlocks are then sized to the highest page.`,
     }
   },
 });
-
-/** Create DIR and remove an index.json of an earlier run, so a failed decode leaves none. */
