@@ -10,7 +10,7 @@
  * migration.
  */
 import * as net from 'node:net';
-import { COMPLETION_ACK } from '@multifd/transport';
+import { BufferPool, COMPLETION_ACK, fastReader } from '@multifd/transport';
 
 export interface DiscardReport {
   /** From the first connection to the last one's end. */
@@ -35,24 +35,20 @@ export async function discardReceiver(channels: number, host = '127.0.0.1'): Pro
   let main: net.Socket | undefined;
   let finish: (r: DiscardReport) => void = () => undefined;
   const done = new Promise<DiscardReport>((resolve) => (finish = resolve));
-  // Reads land in one reused buffer (net.Socket's onread): no allocation per read.
-  const scratch = Buffer.alloc(1 << 20);
+  // One read buffer, handed back as soon as its bytes are counted: no allocation per read.
+  const pool = new BufferPool(1 << 20, 1);
   const sockets = new Set<net.Socket>();
-  // Paused on connect: nothing is read before the handle moves to the onread socket.
+  // Paused on connect: nothing is read before the transport's fastReader takes the handle.
   const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   server.on('connection', (accepted) => {
     firstAt ||= performance.now();
-    // Re-wrap the handle to read with onread (Node takes onread only for sockets it creates).
-    const handle = (accepted as net.Socket & { _handle: unknown })._handle;
-    (accepted as net.Socket & { _handle: unknown })._handle = null;
-    accepted.destroy();
-    const socket = new net.Socket({
-      handle,
-      readable: true,
-      writable: true,
-      allowHalfOpen: true,
-      onread: { buffer: scratch, callback: (n: number) => void (bytes += n) },
-    } as net.SocketConstructorOpts & { handle: unknown });
+    const count = (chunk: Uint8Array) => {
+      bytes += chunk.length;
+      pool.put(chunk.buffer);
+    };
+    const fast = fastReader(accepted, pool, count);
+    const socket = fast ?? accepted;
+    if (!fast) socket.on('data', count);
     sockets.add(socket);
     // QEMU and our sender open the main stream first.
     main ??= socket;

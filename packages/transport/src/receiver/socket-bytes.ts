@@ -171,7 +171,7 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
  * before every read). Returns undefined when the socket cannot take it (TLS,
  * already reading), and the caller keeps the ordinary 'data' path.
  */
-function fastReader(socket: net.Socket, pool: BufferPool, onChunk: (chunk: Uint8Array) => void): net.Socket | undefined {
+export function fastReader(socket: net.Socket, pool: BufferPool, onChunk: (chunk: Uint8Array) => void): net.Socket | undefined {
   const old = socket as net.Socket & { _handle?: unknown };
   if (socket.constructor !== net.Socket || !old._handle || socket.readableFlowing) return undefined;
   const handle = old._handle;
