@@ -10,6 +10,11 @@
  * first touch of a page costs microseconds, which would otherwise dominate
  * either side's time.
  *
+ * Each run also reports the CPU seconds (all threads) each side used over
+ * the migration: a paused QEMU uses next to none, so its process's CPU time
+ * across the migration is the migration's; ours report theirs from the
+ * first connection on (`send --json`) and from listening on.
+ *
  * Our receiver holds RAM in preallocated memory like QEMU's destination
  * (--receiver memory, default) or writes it to files as `multifd receive`
  * does (--receiver files: page-cache pages are fresh memory too).
@@ -31,6 +36,7 @@ import {
   migratePair,
   mixedPages,
   placeCopies,
+  processCpuSeconds,
   startQemu,
   waitForMigration,
   waitForQuietCpu,
@@ -65,6 +71,9 @@ interface Run {
   wireBytes?: number;
   senderRss?: number;
   receiverRss?: number;
+  /** CPU seconds (all threads) each side used over the migration. */
+  senderCpu?: number;
+  receiverCpu?: number;
 }
 
 type Pair = 'ours' | 'qemu->qemu' | 'qemu->ours';
@@ -124,6 +133,16 @@ async function startReceive(kind: Options['receiver'], channels: number, method:
   return { port: first, proc };
 }
 
+/** The median of the values a run measured (undefined when none did). */
+function medianOf(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? median(known) : undefined;
+}
+
+function cpuText(seconds: number | undefined): string {
+  return seconds === undefined ? '-' : seconds.toFixed(2);
+}
+
 function normalBytes(info: MigrationInfo): number {
   return Number((info.ram as Record<string, unknown> | undefined)?.['normal-bytes'] ?? 0);
 }
@@ -135,8 +154,8 @@ async function oursToOurs(o: Options, codec: string, channels: number, image: st
   const tx = cli(['send', '--to', `127.0.0.1:${rx.port}`, '--channels', String(channels), '--method', codec, '--profile', o.profile, '--json', `pc.ram=${image}`]);
   const [s, r] = await Promise.all([tx.done, rx.proc.done]);
   if (s.code !== 0 || r.code !== 0) throw new Error(`send/receive failed: ${s.stderr.trim()} ${r.stderr.trim()}`);
-  const sent = JSON.parse(s.stdout) as { seconds: number; pages: number; zeroPages: number; wireBytes: number; peakRssBytes: number };
-  const received = JSON.parse(r.stdout) as { peakRssBytes: number };
+  const sent = JSON.parse(s.stdout) as { seconds: number; cpuSeconds: number; pages: number; zeroPages: number; wireBytes: number; peakRssBytes: number };
+  const received = JSON.parse(r.stdout) as { peakRssBytes: number; cpuSeconds: number };
   fs.rmSync(out, { recursive: true, force: true });
   return {
     ms: sent.seconds * 1000,
@@ -146,6 +165,8 @@ async function oursToOurs(o: Options, codec: string, channels: number, image: st
     wireBytes: sent.wireBytes,
     senderRss: sent.peakRssBytes,
     receiverRss: received.peakRssBytes,
+    senderCpu: sent.cpuSeconds,
+    receiverCpu: received.cpuSeconds,
   };
 }
 
@@ -154,16 +175,27 @@ function qemuVm(o: Options) {
 }
 
 async function qemuToQemu(o: Options, codec: string, channels: number, loaders: { file: string; addr: number }[]): Promise<Run> {
+  let cpuBefore = { source: 0, destination: 0 };
   const pair = await migratePair({
     vm: qemuVm(o),
     source: { ...qemuVm(o), loaders },
     multifd: { channels, compression: qemuCompression(codec) },
     timeoutMs: 180_000,
-    beforeMigrate: () => waitForQuietCpu(),
+    beforeMigrate: async (source, destination) => {
+      await waitForQuietCpu();
+      // Both VMs are paused: what they use from here on is the migration's.
+      cpuBefore = { source: processCpuSeconds(source.pid), destination: processCpuSeconds(destination.pid) };
+    },
   });
   try {
     const info = pair.sourceInfo;
-    return { ms: Number(info['total-time']), ramBytes: Number((info.ram as Record<string, unknown>)['total']), normalBytes: normalBytes(info) };
+    return {
+      ms: Number(info['total-time']),
+      ramBytes: Number((info.ram as Record<string, unknown>)['total']),
+      normalBytes: normalBytes(info),
+      senderCpu: processCpuSeconds(pair.source.pid) - cpuBefore.source,
+      receiverCpu: processCpuSeconds(pair.destination.pid) - cpuBefore.destination,
+    };
   } finally {
     await pair.kill();
   }
@@ -177,12 +209,21 @@ async function qemuToOurs(o: Options, codec: string, channels: number, loaders: 
     await configureMultifd(source, { channels, compression: qemuCompression(codec) });
     const rx = await startReceive(o.receiver, channels, codec, out);
     await waitForQuietCpu();
+    const cpuBefore = processCpuSeconds(source.pid);
     await migrate(source, `tcp:127.0.0.1:${rx.port}`);
     const info = await waitForMigration(source, { timeoutMs: 180_000 });
+    const senderCpu = processCpuSeconds(source.pid) - cpuBefore;
     const r = await rx.proc.done;
     if (r.code !== 0) throw new Error(`receive failed: ${r.stderr.trim()}`);
-    const received = JSON.parse(r.stdout) as { peakRssBytes: number };
-    return { ms: Number(info['total-time']), ramBytes: Number((info.ram as Record<string, unknown>)['total']), normalBytes: normalBytes(info), receiverRss: received.peakRssBytes };
+    const received = JSON.parse(r.stdout) as { peakRssBytes: number; cpuSeconds: number };
+    return {
+      ms: Number(info['total-time']),
+      ramBytes: Number((info.ram as Record<string, unknown>)['total']),
+      normalBytes: normalBytes(info),
+      receiverRss: received.peakRssBytes,
+      senderCpu,
+      receiverCpu: received.cpuSeconds,
+    };
   } finally {
     await source.kill();
     fs.rmSync(out, { recursive: true, force: true });
@@ -220,7 +261,7 @@ async function main(): Promise<void> {
             await waitForQuietCpu();
             const r = await run();
             runs.push(r);
-            log(`${codec} x${channels} ${pair} rep ${rep + 1}: ${r.ms.toFixed(0)} ms, ${(r.normalBytes / 1e6 / (r.ms / 1000)).toFixed(0)} non-zero MB/s`);
+            log(`${codec} x${channels} ${pair} rep ${rep + 1}: ${r.ms.toFixed(0)} ms, ${(r.normalBytes / 1e6 / (r.ms / 1000)).toFixed(0)} non-zero MB/s, CPU s ${cpuText(r.senderCpu)}/${cpuText(r.receiverCpu)}`);
           }
           results.push({ codec, channels, pair, runs });
         }
@@ -242,6 +283,8 @@ async function main(): Promise<void> {
         nonZeroMBps: run.normalBytes / 1e6 / (ms / 1000),
         vsQemu: baseMs / ms,
         wireBytes: run.wireBytes,
+        senderCpuSeconds: medianOf(r.runs.map((x) => x.senderCpu)),
+        receiverCpuSeconds: medianOf(r.runs.map((x) => x.receiverCpu)),
         senderPeakRss: Math.max(...r.runs.map((x) => x.senderRss ?? 0)) || undefined,
         receiverPeakRss: Math.max(...r.runs.map((x) => x.receiverRss ?? 0)) || undefined,
       };
@@ -252,11 +295,11 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(report, null, 2));
       return;
     }
-    console.log('codec   ch  pair        median ms (min-max)   guest-RAM MB/s  non-zero MB/s  vs QEMU->QEMU  peak RSS send/recv MiB');
+    console.log('codec   ch  pair        median ms (min-max)   guest-RAM MB/s  non-zero MB/s  vs QEMU->QEMU  CPU s send/recv  peak RSS send/recv MiB');
     for (const r of rows) {
       const rss = `${r.senderPeakRss ? (r.senderPeakRss / 2 ** 20).toFixed(0) : '-'}/${r.receiverPeakRss ? (r.receiverPeakRss / 2 ** 20).toFixed(0) : '-'}`;
       console.log(
-        `${r.codec.padEnd(7)} ${String(r.channels).padStart(2)}  ${r.pair.padEnd(11)} ${`${r.medianMs.toFixed(0)} (${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)})`.padEnd(20)} ${r.guestRamMBps.toFixed(0).padStart(14)} ${r.nonZeroMBps.toFixed(0).padStart(14)} ${r.vsQemu.toFixed(2).padStart(14)}  ${rss}`,
+        `${r.codec.padEnd(7)} ${String(r.channels).padStart(2)}  ${r.pair.padEnd(11)} ${`${r.medianMs.toFixed(0)} (${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)})`.padEnd(20)} ${r.guestRamMBps.toFixed(0).padStart(14)} ${r.nonZeroMBps.toFixed(0).padStart(14)} ${r.vsQemu.toFixed(2).padStart(14)}  ${`${cpuText(r.senderCpuSeconds)}/${cpuText(r.receiverCpuSeconds)}`.padEnd(15)}  ${rss}`,
       );
     }
   } finally {

@@ -3,6 +3,7 @@
  * certificates made by the openssl command in a temp dir for this file.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillMemory } from '@multifd/core';
@@ -97,9 +98,14 @@ describe('TLS on the command line', () => {
       'localhost',
     ]);
     const proxyPort = await proxy.port();
-    const send = await run(['send', '--to', `127.0.0.1:${proxyPort}`, '--channels', '2', '--method', 'nocomp', ...clientFlags(), `pc.ram=${ram.file}`]);
+    const send = await run(['send', '--to', `127.0.0.1:${proxyPort}`, '--channels', '2', '--method', 'nocomp', '--json', ...clientFlags(), `pc.ram=${ram.file}`]);
     const [p, r] = await Promise.all([proxy.done, receive.done]);
     expect(send.code, send.stderr).toBe(0);
+    const summary = JSON.parse(send.stdout) as { pages: number; seconds: number; cpuSeconds: number };
+    expect(summary.pages).toBe(ram.bytes.length / 4096);
+    // This process's CPU over the migration: something, and no more than every core's worth of its wall time (plus a tick).
+    expect(summary.cpuSeconds).toBeGreaterThan(0);
+    expect(summary.cpuSeconds).toBeLessThanOrEqual(availableParallelism() * summary.seconds + 0.05);
     expect(p.code, p.stderr).toBe(0);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^received zstd: 3 channels/);

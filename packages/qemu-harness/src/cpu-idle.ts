@@ -41,6 +41,18 @@ function processTicks(pid: number, children = false): number {
   }
 }
 
+/**
+ * CPU seconds (user + system, all threads) a process has used so far; 0 once
+ * it is gone. A paused QEMU uses next to none, so the difference across a
+ * migration is the migration's cost.
+ */
+export function processCpuSeconds(pid: number): number {
+  return processTicks(pid) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: the unit of /proc's times, 100 on every Linux architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** A snapshot of the machine, watching `pids` and this process (with its finished children). */
 export function cpuSnapshot(pids: readonly number[] = []): CpuSnapshot {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);

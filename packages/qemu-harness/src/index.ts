@@ -25,5 +25,5 @@ export { guestRanges, pcRamOffset, placeCopies, writeBlobFile, type BlobPlacemen
 export { BENCH_MIX, mixedPages, type PageKind, type PageMix } from './page-mix.js';
 export { qemuAvailable, qemuVersion, requireQemuVersion, type QemuVersion } from './availability.js';
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
-export { cpuShares, cpuSnapshot, waitForQuietCpu, type CpuShares, type CpuSnapshot } from './cpu-idle.js';
+export { cpuShares, cpuSnapshot, processCpuSeconds, waitForQuietCpu, type CpuShares, type CpuSnapshot } from './cpu-idle.js';
 export { makeTestPki, qemuTlsDir, type CertFiles, type TestPki } from './pki.js';

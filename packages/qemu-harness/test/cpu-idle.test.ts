@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cpuShares, cpuSnapshot, waitForQuietCpu } from '../src/index.js';
+import { cpuShares, cpuSnapshot, processCpuSeconds, waitForQuietCpu } from '../src/index.js';
 
 describe('cpu idle helpers', () => {
   it('splits CPU time into idle, watched and others', () => {
@@ -25,6 +25,16 @@ describe('cpu idle helpers', () => {
     const b = cpuSnapshot();
     const ticksPerSecond = 100; // USER_HZ
     expect((b.watched - a.watched) / ticksPerSecond).toBeGreaterThan(0.2);
+  });
+
+  it("reads a process's own CPU seconds, and 0 for one that is gone", () => {
+    const before = processCpuSeconds(process.pid);
+    const stop = Date.now() + 300;
+    while (Date.now() < stop); // burn ~300 ms of CPU
+    const used = processCpuSeconds(process.pid) - before;
+    expect(used).toBeGreaterThan(0.2);
+    expect(used).toBeLessThan(2);
+    expect(processCpuSeconds(999_999_999)).toBe(0);
   });
 
   it('waitForQuietCpu gives up after its timeout', async () => {

@@ -82,9 +82,11 @@ client certificate to a receiver that verifies peers.`,
     const onAbort = () => void sender.abort(io.signal?.reason);
     io.signal?.addEventListener('abort', onAbort, { once: true });
     let result: TransferProgress;
+    let cpu = process.cpuUsage();
     try {
       // Threads and codecs first: the migration's time starts at the first connection, as QEMU's total-time does.
       await sender.prepare();
+      cpu = process.cpuUsage();
       await sender.start();
       if (iterations === 1) {
         result = await sender.complete('all');
@@ -104,6 +106,7 @@ client certificate to a receiver that verifies peers.`,
       for (const b of sender.blocks) writeFileSync(join(dir, blockFileName(b.name)), b.memory.subarray(0, b.usedLength));
     }
     const seconds = result.elapsedMs / 1000;
+    const used = process.cpuUsage(cpu);
     const summary = {
       method: method.name,
       channels,
@@ -115,6 +118,8 @@ client certificate to a receiver that verifies peers.`,
       wireBytes: result.wireBytes,
       seconds,
       mbps: result.mbps,
+      /** CPU time of this process, all threads, over the migration (thread start-up excluded, like `seconds`). */
+      cpuSeconds: (used.user + used.system) / 1e6,
       perChannel: result.channels,
       /** Peak resident memory of this process (it holds the RAM images). */
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
