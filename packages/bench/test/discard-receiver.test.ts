@@ -4,20 +4,17 @@ import { COMPLETION_ACK } from '@multifd/transport';
 import { discardReceiver } from '../src/index.js';
 
 /** Connect, write `bytes` in chunks, end; resolves with what the peer sent back. */
-function client(port: number, bytes: number): Promise<{ reply: Buffer; connected: Promise<void> }> {
+function client(port: number, bytes: number): Promise<{ reply: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const replies: Buffer[] = [];
-    let connectedResolve!: () => void;
-    const connected = new Promise<void>((r) => (connectedResolve = r));
     socket.on('connect', () => {
-      connectedResolve();
       for (let left = bytes; left > 0; left -= 65536) socket.write(Buffer.alloc(Math.min(65536, left), 7));
       socket.end();
     });
     socket.on('data', (d: Buffer) => replies.push(d));
     socket.on('error', reject);
-    socket.on('close', () => resolve({ reply: Buffer.concat(replies), connected }));
+    socket.on('close', () => resolve({ reply: Buffer.concat(replies) }));
   });
 }
 

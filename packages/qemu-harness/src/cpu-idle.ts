@@ -23,6 +23,9 @@ export interface CpuShares {
   others: number;
 }
 
+/** USER_HZ: the unit of /proc's times, 100 on every Linux architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /**
  * utime + stime of a process in clock ticks, 0 if it is gone; with
  * `children`, plus cutime + cstime: the CPU time of its children that have
@@ -49,9 +52,6 @@ function processTicks(pid: number, children = false): number {
 export function processCpuSeconds(pid: number): number {
   return processTicks(pid) / CLOCK_TICKS_PER_SECOND;
 }
-
-/** USER_HZ: the unit of /proc's times, 100 on every Linux architecture. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A snapshot of the machine, watching `pids` and this process (with its finished children). */
 export function cpuSnapshot(pids: readonly number[] = []): CpuSnapshot {
