@@ -10,7 +10,8 @@
  * migration.
  */
 import * as net from 'node:net';
-import { BufferPool, COMPLETION_ACK, fastReader } from '@multifd/transport';
+import { BufferPool, NO_LEASE, type Lease } from '@multifd/core';
+import { COMPLETION_ACK, fastReader } from '@multifd/transport';
 
 export interface DiscardReport {
   /** From the first connection to the last one's end. */
@@ -42,13 +43,13 @@ export async function discardReceiver(channels: number, host = '127.0.0.1'): Pro
   const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   server.on('connection', (accepted) => {
     firstAt ||= performance.now();
-    const count = (chunk: Uint8Array) => {
+    const count = (chunk: Uint8Array, lease: Lease) => {
       bytes += chunk.length;
-      pool.put(chunk.buffer);
+      lease.release();
     };
     const fast = fastReader(accepted, pool, count);
     const socket = fast ?? accepted;
-    if (!fast) socket.on('data', count);
+    if (!fast) socket.on('data', (chunk: Buffer) => count(chunk, NO_LEASE));
     sockets.add(socket);
     // QEMU and our sender open the main stream first.
     main ??= socket;

@@ -25,6 +25,8 @@ export * from './stream-kind.js';
 export * from './main-stream/format.js';
 export * from './main-stream/parser.js';
 export * from './main-stream/encoder.js';
+export * from './buffers/lease.js';
+export * from './buffers/buffer-pool.js';
 export * from './channel-stream/chunk-queue.js';
 export * from './channel-stream/framer.js';
 export * from './channel-stream/file-chunks.js';

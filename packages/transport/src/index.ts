@@ -20,7 +20,7 @@ export * from './receiver/receiver.js';
 export * from './receiver/incoming.js';
 export * from './staging.js';
 export * from './relay/relay.js';
-export * from './buffer-pool.js';
+export * from './relay/proxy.js';
 export * from './outputs.js';
 export * from './ack.js';
 export * from './receiver/worker-decoder.js';

@@ -8,7 +8,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { PAGE_SIZE, maxCompressedPayload } from '../constants.js';
-import { ChannelFramer, type ChannelFrame } from '../channel-stream/framer.js';
+import type { Lease } from '../buffers/lease.js';
+import { ChannelFramer, releaseFrames, type ChannelFrame } from '../channel-stream/framer.js';
 import { MultifdError } from '../errors.js';
 import { isSync, methodOfFlags } from '../flags.js';
 import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
@@ -259,21 +260,25 @@ class Assembler {
 
   async #channelLoop(ctx: ChannelCtx): Promise<void> {
     const label = ctx.input.label;
-    // With one packet in flight, each chunk's frames are done before the next chunk is framed.
-    const transient = (this.#o.window ?? 1) <= 1;
     const framer = new ChannelFramer({
       payloadLength: (h) => this.#payloadLength(h),
       stream: label,
-      transient,
       ...(this.#o.allocatePayload ? { allocatePayload: this.#o.allocatePayload } : {}),
     });
     try {
       for await (const chunk of abortable(ctx.input.source, this.#abort.signal)) {
         ctx.report.bytes += chunk.length;
         this.#progress.bytes += chunk.length;
-        for (const frame of framer.push(chunk)) {
-          if (frame.kind === 'init') this.#onInit(ctx, frame.packet);
-          else await this.#onPacket(ctx, frame);
+        const frames = framer.push(chunk);
+        for (let i = 0; i < frames.length; i++) {
+          const frame = frames[i]!;
+          try {
+            if (frame.kind === 'init') this.#onInit(ctx, frame.packet);
+            else await this.#onPacket(ctx, frame);
+          } catch (e) {
+            releaseFrames(frames, i + 1);
+            throw e;
+          }
         }
       }
       framer.finish();
@@ -295,15 +300,24 @@ class Assembler {
     this.#o.onInitialPacket?.(packet);
   }
 
+  /** Handle one packet; the frame's lease is released here, or by the apply it is handed to once that settles. */
   async #onPacket(ctx: ChannelCtx, frame: Extract<ChannelFrame, { kind: 'packet' }>): Promise<void> {
     const h = frame.header;
     ctx.report.packets++;
     this.#progress.packets++;
     const where = { stream: ctx.input.label, channel: ctx.report.id, packet: frame.index, byteOffset: frame.at };
+    let lease: Lease | undefined = frame.lease;
+    const takeLease = (): Lease => {
+      const taken = lease!;
+      lease = undefined;
+      return taken;
+    };
     try {
-      if (h.normalPages + h.zeroPages > 0) await this.#applyPages(ctx, h, frame, where);
+      if (h.normalPages + h.zeroPages > 0) await this.#applyPages(ctx, h, frame, where, takeLease);
     } catch (e) {
       throw MultifdError.wrap(e, 'ERR_MULTIFD_CORRUPT_PAYLOAD', where);
+    } finally {
+      lease?.release();
     }
     this.#tick();
     if (isSync(h.flags)) {
@@ -340,7 +354,20 @@ class Assembler {
     return codec;
   }
 
-  async #applyPages(ctx: ChannelCtx, h: PacketHeader, frame: Extract<ChannelFrame, { kind: 'packet' }>, where: object): Promise<void> {
+  /**
+   * Apply a packet's pages. The payload goes to the channel's applier, which
+   * may still read it after this returns (up to `window` packets in
+   * flight): that apply takes the frame's lease (`takeLease`) and releases
+   * it when it settles, so the reader cannot reuse the payload's memory
+   * before then.
+   */
+  async #applyPages(
+    ctx: ChannelCtx,
+    h: PacketHeader,
+    frame: Extract<ChannelFrame, { kind: 'packet' }>,
+    where: object,
+    takeLease: () => Lease,
+  ): Promise<void> {
     if (h.normalPages === 0) this.#methodOf(h); // a zero-only packet (the framer checked the others)
     await this.#blocksReady;
     const block = this.#block(h.ramblock);
@@ -348,9 +375,14 @@ class Assembler {
     if (h.normalPages > 0) {
       ctx.applier ??= this.#newApplier(ctx);
       const offsets = h.offsets.slice(0, h.normalPages);
-      const applied = Promise.resolve(
-        ctx.applier.apply({ channel: ctx.report.id, packet: frame.index, codec: this.#method!, block, header: h, offsets, payload: frame.payload }),
-      ).then(
+      const lease = takeLease();
+      let applying: Promise<void>;
+      try {
+        applying = Promise.resolve(ctx.applier.apply({ channel: ctx.report.id, packet: frame.index, codec: this.#method!, block, header: h, offsets, payload: frame.payload }));
+      } catch (e) {
+        applying = Promise.reject(e);
+      }
+      const applied = applying.finally(() => lease.release()).then(
         () => {
           this.#mark(block, offsets, true);
           ctx.report.pages += h.normalPages;

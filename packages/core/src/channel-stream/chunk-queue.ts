@@ -3,29 +3,35 @@
  * bytes lie in the chunk pushed last (the common case: no copy), one copy
  * otherwise.
  *
- * The queue holds on to a pushed chunk only until the next push() or
- * release(): then it copies the bytes not taken yet into a buffer of its own
- * (reused, so it costs no allocation per chunk). A reader may therefore
- * recycle its read buffers once the consumer is done with the frames of a
- * chunk (see fileChunks). Views handed out by take() stay valid as long as
- * the chunk they point into; copies are fresh memory, or with `reuse` one
- * buffer that the next take() of carried bytes overwrites.
+ * The queue refers to a pushed chunk only until the next push() or
+ * release(), both synchronous: then it copies the bytes not taken yet into a
+ * buffer of its own (reused, so it costs no allocation per chunk). It keeps
+ * no view of a chunk after that, so a reader's hold on the chunk (see
+ * buffers/lease.ts) covers everything the queue does with it. Views handed
+ * out by take() point into the chunk (or into the spill buffer, below): a
+ * caller that keeps one holds it with holdBytes().
  */
+import { lendBuffer, type Lease } from '../buffers/lease.js';
+
 const EMPTY = new Uint8Array(0);
 
 export interface ChunkQueueOptions {
   /**
-   * Copy carried bytes into one reused buffer instead of fresh memory: for a
-   * consumer done with each take() before the next one that spans chunks.
-   * (Fresh memory costs a page fault per 4 KiB on some VMs.)
+   * Copy carried bytes into a reused *spill* buffer instead of fresh memory
+   * (fresh memory costs a page fault per 4 KiB on some VMs). The spill is
+   * lent: a caller that keeps a take() holds it (holdBytes), and it is
+   * reused only once nothing holds it; until then a new one is made.
    */
   reuse?: boolean;
 }
 
 export class ChunkQueue {
   readonly #reuse: boolean;
-  /** Where carried bytes are copied out to, with `reuse`. */
-  #spill: Uint8Array = EMPTY;
+  /** The queue's own hold on the spill buffer last handed out (kept until the next spill, so a caller can take its hold). */
+  #spillHold: Lease | undefined;
+  /** A spill buffer nobody holds any more, ready for reuse. */
+  #freeSpill: ArrayBuffer | undefined;
+  #spillSize = 0;
   /** Bytes kept from earlier chunks: #carry[#carryHead, #carryEnd). */
   #carry: Uint8Array = EMPTY;
   #carryHead = 0;
@@ -91,9 +97,18 @@ export class ChunkQueue {
   }
 
   #spillOf(n: number): Uint8Array {
-    // length is 0 once a consumer transferred the buffer: then start a new one.
-    if (this.#spill.length < n) this.#spill = new Uint8Array(Math.max(n, 2 * this.#spill.length));
-    return this.#spill.subarray(0, n);
+    // Our hold on the last spill goes; the spill comes back to #freeSpill once its takers released theirs too.
+    this.#spillHold?.release();
+    this.#spillHold = undefined;
+    let buffer = this.#freeSpill;
+    this.#freeSpill = undefined;
+    // byteLength is 0 once a consumer transferred the buffer: then start a new one.
+    if (n > this.#spillSize) this.#spillSize = Math.max(n, 2 * this.#spillSize);
+    if (!buffer || buffer.byteLength < n) buffer = new ArrayBuffer(this.#spillSize);
+    this.#spillHold = lendBuffer(buffer, (b) => {
+      if (b.byteLength >= (this.#freeSpill?.byteLength ?? 0)) this.#freeSpill = b;
+    });
+    return new Uint8Array(buffer, 0, n);
   }
 
   /** Append `bytes` to the carry, compacting or growing it as needed. */

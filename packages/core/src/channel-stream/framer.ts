@@ -9,6 +9,7 @@ import { INITIAL_PACKET_SIZE, PACKET_HEADER_SIZE } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import { decodeInitialPacket, type InitialPacket } from '../initial-packet.js';
 import { decodePacketHeader, type PacketHeader } from '../packet.js';
+import { holdAll, type Lease } from '../buffers/lease.js';
 import { ChunkQueue } from './chunk-queue.js';
 
 export type ChannelFrame =
@@ -19,6 +20,13 @@ export type ChannelFrame =
       /** The raw 1344 header bytes (for forwarding). */
       headerBytes: Uint8Array;
       payload: Uint8Array;
+      /**
+       * A hold on the buffers `headerBytes` and `payload` point into (NO_LEASE
+       * when nobody recycles them): whoever handles the frame releases it once
+       * it no longer reads them, and not before. Until then the reader cannot
+       * reuse that memory.
+       */
+      lease: Lease;
       /** Packet index in this channel, from 0. */
       index: number;
       /** Stream offset of the header. */
@@ -35,14 +43,9 @@ export interface ChannelFramerOptions {
   /** Label for errors: a file name or a peer address. */
   stream?: string;
   /**
-   * Frames are handled before the next push() (default false): then bytes
-   * that span chunks are assembled in one reused buffer, not fresh memory.
-   */
-  transient?: boolean;
-  /**
-   * Memory for payloads that span chunks (default: fresh memory, or one
-   * reused buffer when `transient`): a receiver that hands payloads to
-   * worker threads passes a pool it recycles.
+   * Memory for payloads that span chunks (default: the framer's spill
+   * buffer, reused once no frame holds it): a receiver that hands payloads
+   * to worker threads passes a pool of buffers the workers give back.
    */
   allocatePayload?: (n: number) => Uint8Array;
 }
@@ -58,8 +61,7 @@ export class ChannelFramer {
 
   constructor(options: ChannelFramerOptions) {
     this.#opts = options;
-    // At most one take() per push() reads carried bytes (the carry never holds a whole frame).
-    this.#queue = new ChunkQueue({ reuse: options.transient ?? false });
+    this.#queue = new ChunkQueue({ reuse: true });
   }
 
   /** Channel id, once the initial packet was read. */
@@ -78,18 +80,24 @@ export class ChannelFramer {
   }
 
   /**
-   * Add bytes; returns the frames they complete. Frames may be views of
-   * `chunk`; the framer itself keeps no reference to it once push() returns
-   * (what it still needs is copied), so a reader may reuse the chunk's memory
-   * after the caller is done with these frames.
+   * Add bytes; returns the frames they complete. A packet frame may be a view
+   * of `chunk` (or of the framer's spill buffer) and holds what it views
+   * through `frame.lease`; the framer itself keeps no reference to `chunk`
+   * once push() returns (what it still needs is copied). If push() throws,
+   * the frames it completed before the error are released.
    */
   push(chunk: Uint8Array): ChannelFrame[] {
     this.#queue.push(chunk);
     const frames: ChannelFrame[] = [];
-    for (;;) {
-      const frame = this.#next();
-      if (!frame) break;
-      frames.push(frame);
+    try {
+      for (;;) {
+        const frame = this.#next();
+        if (!frame) break;
+        frames.push(frame);
+      }
+    } catch (e) {
+      releaseFrames(frames);
+      throw e;
     }
     this.#queue.release();
     // A header waiting for its payload outlives this chunk: keep its own copy.
@@ -164,6 +172,15 @@ export class ChannelFramer {
     const payload = q.take(p.length, this.#opts.allocatePayload);
     this.#offset += p.length;
     this.#pending = undefined;
-    return { kind: 'packet', header: p.header, headerBytes: p.headerBytes, payload, index: this.#index++, at: p.at };
+    const lease = holdAll([p.headerBytes, payload]);
+    return { kind: 'packet', header: p.header, headerBytes: p.headerBytes, payload, lease, index: this.#index++, at: p.at };
+  }
+}
+
+/** Release the holds of `frames` (from index `from`): a consumer that stops early calls this on the frames it did not handle. */
+export function releaseFrames(frames: readonly ChannelFrame[], from = 0): void {
+  for (let i = from; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.kind === 'packet') f.lease.release();
   }
 }

@@ -8,11 +8,14 @@
  * Where the socket allows it (plain TCP), reads go straight into 1 MiB
  * buffers from a pool (net.Socket's `onread`): on this kind of VM, 1 MiB
  * reads move about twice the bytes per second of Node's default 64 KiB
- * reads, and recycled buffers cost no allocation per read.
+ * reads, and recycled buffers cost no allocation per read. Those buffers
+ * are lent (core's buffers/lease.ts): this reader holds each one from the
+ * read into it until the consumer asks for the chunk after it, and a
+ * consumer that keeps a view longer holds it itself (the framer's frames
+ * do); a buffer is read into again only when nothing holds it.
  */
 import * as net from 'node:net';
-import { MultifdError } from '@multifd/core';
-import { BufferPool } from '../buffer-pool.js';
+import { BufferPool, MultifdError, NO_LEASE, type Lease } from '@multifd/core';
 
 export interface SocketBytesOptions {
   label: string;
@@ -36,7 +39,8 @@ export function readBufferPool(connections: number): BufferPool {
 export class SocketBytes implements AsyncIterable<Uint8Array> {
   readonly label: string;
   readonly socket: net.Socket;
-  #chunks: Uint8Array[] = [];
+  /** Chunks received and not yet handed to the consumer, each with the reader's hold on its buffer. */
+  #chunks: { bytes: Uint8Array; lease: Lease }[] = [];
   #head = 0;
   #buffered = 0;
   #ended = false;
@@ -49,16 +53,15 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
   readonly #o: SocketBytesOptions;
   #first: ((chunk: Uint8Array) => void) | undefined;
   readonly #pool: BufferPool;
-  /** Read buffers of chunks handed to the consumer, oldest first (see the iterator). */
-  #lent: ArrayBufferLike[] = [];
 
   /** Wraps `socket`; it must not have started reading (create the server with pauseOnConnect). */
   constructor(socket: net.Socket, options: SocketBytesOptions) {
     this.label = options.label;
     this.#o = options;
     this.#pool = options.pool ?? new BufferPool(READ_BUFFER, 16);
-    this.socket = fastReader(socket, this.#pool, (chunk) => this.#push(chunk)) ?? socket;
-    if (this.socket === socket) socket.on('data', (chunk: Buffer) => this.#push(chunk));
+    this.socket = fastReader(socket, this.#pool, (chunk, lease) => this.#push(chunk, lease)) ?? socket;
+    // Node's own read buffers are fresh memory that nobody recycles.
+    if (this.socket === socket) socket.on('data', (chunk: Buffer) => this.#push(chunk, NO_LEASE));
     this.socket.on('end', () => {
       this.#ended = true;
       this.#notify();
@@ -82,7 +85,7 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
 
   /** Resolves with the first chunk (to tell a main stream from a channel). */
   firstChunk(): Promise<Uint8Array> {
-    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks[0]!);
+    if (this.#chunks.length > this.#head) return Promise.resolve(this.#chunks[this.#head]!.bytes);
     if (this.#error) return Promise.reject(this.#error);
     return new Promise((resolve, reject) => {
       this.#first = resolve;
@@ -112,43 +115,58 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      if (this.#head < this.#chunks.length) {
-        const chunk = this.#chunks[this.#head]!;
-        this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
-        if (this.#head > 1024) {
-          this.#chunks = this.#chunks.slice(this.#head);
-          this.#head = 0;
+    try {
+      for (;;) {
+        if (this.#head < this.#chunks.length) {
+          const chunk = this.#chunks[this.#head]!;
+          this.#chunks[this.#head++] = undefined as unknown as { bytes: Uint8Array; lease: Lease };
+          if (this.#head > 1024) {
+            this.#chunks = this.#chunks.slice(this.#head);
+            this.#head = 0;
+          }
+          this.#buffered -= chunk.bytes.length;
+          if (this.#paused && this.#buffered <= this.#o.highWater / 2) {
+            this.#paused = false;
+            this.socket.resume();
+          }
+          try {
+            yield chunk.bytes;
+          } finally {
+            // The consumer asked for the next chunk (or stopped): what it still needs of this one, it holds.
+            chunk.lease.release();
+          }
+          continue;
         }
-        this.#buffered -= chunk.length;
-        if (this.#paused && this.#buffered <= this.#o.highWater / 2) {
-          this.#paused = false;
-          this.socket.resume();
-        }
-        // The consumer is done with a chunk's bytes once it has asked for the
-        // chunk after the next one: frames views end with the chunk's frames,
-        // and a framer copies what is left of a chunk when the next arrives.
-        this.#lent.push(chunk.buffer);
-        if (this.#lent.length > 2) this.#pool.put(this.#lent.shift()!);
-        yield chunk;
-        continue;
+        if (this.#error) throw this.#error;
+        if (this.#ended) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
       }
-      if (this.#error) throw this.#error;
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+    } finally {
+      this.#dropQueued();
     }
   }
 
-  #push(chunk: Uint8Array): void {
-    if (this.#error) return;
+  /** Release the reader's holds on chunks nobody will read. */
+  #dropQueued(): void {
+    for (let i = this.#head; i < this.#chunks.length; i++) this.#chunks[i]!.lease.release();
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+  }
+
+  #push(chunk: Uint8Array, lease: Lease): void {
+    if (this.#error) {
+      lease.release();
+      return;
+    }
     this.lastActivity = Date.now();
     this.#total += chunk.length;
-    this.#chunks.push(chunk);
+    this.#chunks.push({ bytes: chunk, lease });
     this.#buffered += chunk.length;
     if (this.#first) {
       const first = this.#first;
       this.#first = undefined;
-      first(this.#chunks[this.#head]!);
+      first(this.#chunks[this.#head]!.bytes);
     }
     if (!this.#paused && this.#buffered > this.#o.highWater) {
       this.#paused = true;
@@ -166,16 +184,20 @@ export class SocketBytes implements AsyncIterable<Uint8Array> {
 
 /**
  * Re-wrap a freshly accepted, paused TCP socket's handle in a Socket that
- * reads straight into buffers of `pool` (Node supports `onread` only on
+ * reads straight into buffers lent by `pool` (Node supports `onread` only on
  * sockets it creates itself; a buffer function is asked for a new buffer
- * before every read). Returns undefined when the socket cannot take it (TLS,
- * already reading), and the caller keeps the ordinary 'data' path.
+ * before every read). Each chunk comes with the lease of its buffer, which
+ * the receiver of the chunk releases when done with it. Returns undefined
+ * when the socket cannot take it (TLS, already reading), and the caller
+ * keeps the ordinary 'data' path.
  */
-export function fastReader(socket: net.Socket, pool: BufferPool, onChunk: (chunk: Uint8Array) => void): net.Socket | undefined {
+export function fastReader(socket: net.Socket, pool: BufferPool, onChunk: (chunk: Uint8Array, lease: Lease) => void): net.Socket | undefined {
   const old = socket as net.Socket & { _handle?: unknown };
   if (socket.constructor !== net.Socket || !old._handle || socket.readableFlowing) return undefined;
   const handle = old._handle;
   old._handle = null;
+  // The buffer the next read goes into, held from the moment Node may write into it.
+  let filling: Lease = NO_LEASE;
   try {
     const fresh = new net.Socket({
       handle,
@@ -184,11 +206,25 @@ export function fastReader(socket: net.Socket, pool: BufferPool, onChunk: (chunk
       // Our side stays open after the peer's end: the acknowledgement goes out then.
       allowHalfOpen: true,
       onread: {
-        buffer: () => new Uint8Array(pool.get()),
-        // The read landed in a buffer of ours: hand on a view, no copy.
-        callback: (n: number, buf: Uint8Array) => void onChunk(new Uint8Array(buf.buffer, buf.byteOffset, n)),
+        buffer: () => {
+          const lent = pool.lend();
+          filling = lent.lease;
+          return new Uint8Array(lent.buffer);
+        },
+        // The read landed in a buffer of ours: hand on a view, no copy, with the buffer's hold.
+        callback: (n: number, buf: Uint8Array) => {
+          const lease = filling;
+          filling = NO_LEASE;
+          onChunk(new Uint8Array(buf.buffer, buf.byteOffset, n), lease);
+        },
       },
     } as net.SocketConstructorOpts & { handle: unknown });
+    // The buffer of a read that never came back goes home once the handle is closed.
+    fresh.once('close', () => {
+      const lease = filling;
+      filling = NO_LEASE;
+      lease.release();
+    });
     // The old object no longer owns the handle; destroying it only settles the server's connection count.
     old.destroy();
     return fresh;

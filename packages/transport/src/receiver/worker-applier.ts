@@ -3,19 +3,20 @@
  * payload is transferred (not copied) when it owns its ArrayBuffer, and the
  * worker decodes straight into the shared RAMBlock or into the block's file.
  */
-import { MultifdError, PAGES_PER_PACKET, maxCompressedPayload, type ApplyJob, type PacketApplier } from '@multifd/core';
-import { BufferPool } from '../buffer-pool.js';
+import { BufferPool, MultifdError, PAGES_PER_PACKET, isLent, maxCompressedPayload, type ApplyJob, type PacketApplier } from '@multifd/core';
 import type { RecvJob } from '../worker/protocol.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 
 /**
  * `bytes` as a Uint8Array that owns its whole ArrayBuffer, so it can be
  * transferred: as it is when nothing else lives in its buffer, else copied.
- * (Not `bytes.slice()`: on a Buffer that is a view, and transferring the
- * shared buffer would detach bytes the framer has not read yet.)
+ * A lent buffer (a reader's, see core's buffers/lease.ts) is always copied:
+ * its lender gets it back. (Not `bytes.slice()`: on a Buffer that is a view,
+ * and transferring the shared buffer would detach bytes the framer has not
+ * read yet.)
  */
 export function owned(bytes: Uint8Array, pool?: BufferPool): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes;
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer && !isLent(bytes)) return bytes;
   // A payload the framer assembled in one of the pool's buffers: nothing else lives there.
   if (pool?.holds(bytes)) return bytes;
   const copy = pool ? pool.view(bytes.byteLength) : new Uint8Array(bytes.byteLength);
