@@ -77,7 +77,10 @@ function finalContent(): Map<string, Uint8Array | undefined> {
 async function buildMigration(dir: string): Promise<string[]> {
   const main: Uint8Array[] = [];
   const channels: Uint8Array[][] = [[], []];
-  const put = (id: number, p: EncodedPacket) => channels[id]!.push(p.header, ...p.payload.map((x) => Uint8Array.from(x)));
+  const put = (id: number, p: EncodedPacket) => {
+    channels[id]!.push(p.header, ...p.payload.map((x) => Uint8Array.from(x)));
+    p.lease.release();
+  };
   const encoders = [0, 1].map((id) => new PacketEncoder({ codec: nocomp, id }));
   const enc = new MainStreamEncoder();
   const syncAll = async () => {

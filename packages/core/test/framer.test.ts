@@ -13,12 +13,18 @@ async function channel(small = false): Promise<Uint8Array> {
   const send = async (offsets: number[], sync = false) => {
     const p = await enc.packet('pc.ram', offsets, pageViews(memory, offsets), { sync });
     parts.push(p.header.slice(), ...p.payload.map((r) => r.slice()));
+    p.lease.release();
+  };
+  const sync = async () => {
+    const p = await enc.sync();
+    p.lease.release();
+    return p.header.slice();
   };
   await send([0, 4096, 8192]);
-  parts.push((await enc.sync()).header.slice());
+  parts.push(await sync());
   await send([40960], true);
   if (!small) await send(Array.from({ length: 128 }, (_, i) => (128 + i) * PAGE_SIZE));
-  parts.push((await enc.sync()).header.slice());
+  parts.push(await sync());
   await enc.close();
   return concat(parts);
 }
@@ -26,11 +32,18 @@ async function channel(small = false): Promise<Uint8Array> {
 const framer = () => new ChannelFramer({ payloadLength: (h) => h.normalPages * PAGE_SIZE });
 
 /**
- * Frames with their bytes replaced by a digest: a frame's payload may be a
- * view of the pushed chunk, and deep-comparing 512 KiB arrays is slow.
+ * Frames with their bytes replaced by a digest (and their leases released):
+ * a frame's payload may be a view of the pushed chunk, and deep-comparing
+ * 512 KiB arrays is slow.
  */
 const frozen = (frames: ChannelFrame[]) =>
-  frames.map((f) => (f.kind === 'packet' ? { ...f, payload: digest(f.payload), headerBytes: digest(f.headerBytes) } : f));
+  frames.map((f) => {
+    if (f.kind !== 'packet') return f;
+    const { lease, ...rest } = f;
+    const frame = { ...rest, payload: digest(f.payload), headerBytes: digest(f.headerBytes) };
+    lease.release(); // digested: the framer may reuse its spill buffer
+    return frame;
+  });
 const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('ChannelFramer', () => {

@@ -146,6 +146,7 @@ export class ChannelSender {
     this.#page += pages.length;
     const p = await this.encoder.packet(BLOCK, offsets, pages, { sync });
     const payload = concat(p.payload);
+    p.lease.release(); // copied: the codec may reuse its buffers
     return { pages, offsets, sync, wire: concat([p.header, payload]), payload, payloadSize: p.payloadSize };
   }
 

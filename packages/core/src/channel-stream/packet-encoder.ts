@@ -11,6 +11,7 @@ import { FLAG_SYNC, flagsOfMethod } from '../flags.js';
 import { encodeInitialPacket } from '../initial-packet.js';
 import type { AnyMultiFDMethods } from '../methods.js';
 import { encodePacketHeader } from '../packet.js';
+import type { Lease } from '../buffers/lease.js';
 
 /** One packet ready for writev: the header, then the payload ranges. */
 export interface EncodedPacket {
@@ -20,6 +21,13 @@ export interface EncodedPacket {
   payloadSize: number;
   normalPages: number;
   zeroPages: number;
+  /**
+   * The packet's hold on the codec's output: the payload ranges may be
+   * buffers the codec reuses for its next packet. Release it once the packet
+   * is written (handed to the kernel or copied); the encoder refuses to make
+   * the channel's next packet before.
+   */
+  lease: Lease;
 }
 
 export interface PacketEncoderOptions {
@@ -49,6 +57,8 @@ export class PacketEncoder {
   #ready = false;
   #closed = false;
   #num = 0n;
+  /** A packet's payload is still held (see EncodedPacket.lease). */
+  #held = false;
 
   constructor(options: PacketEncoderOptions) {
     this.#options = options;
@@ -77,7 +87,8 @@ export class PacketEncoder {
   /**
    * A packet of `pages` (normal pages, 4096 bytes each, at `offsets` of
    * `block`), optionally listing all-zero pages too (QEMU 10.0 style) and
-   * carrying SYNC. The payload ranges stay valid until the next call.
+   * carrying SYNC. The payload ranges stay valid until the packet's lease
+   * is released, which must happen before the next call.
    */
   async packet(
     block: string,
@@ -87,6 +98,7 @@ export class PacketEncoder {
   ): Promise<EncodedPacket> {
     if (!this.#ready || this.#closed) throw new MultifdError('ERR_MULTIFD_STATE', `channel ${this.id}: packet() ${this.#closed ? 'after close' : 'before setup'}`);
     if (offsets.length !== pages.length) throw new MultifdError('ERR_MULTIFD_NORMAL_PAGES', `${offsets.length} offsets for ${pages.length} pages`);
+    if (this.#held) throw new MultifdError('ERR_MULTIFD_STATE', `channel ${this.id}: packet() while the last packet is still held (release its lease once it is written)`);
     const zeros = extra.zeroOffsets ?? [];
     let payload: readonly Uint8Array[] = [];
     let size = 0;
@@ -109,7 +121,19 @@ export class PacketEncoder {
       },
       extra.header,
     );
-    return { header, payload, payloadSize: size, normalPages: pages.length, zeroPages: zeros.length };
+    this.#held = true;
+    return { header, payload, payloadSize: size, normalPages: pages.length, zeroPages: zeros.length, lease: this.#packetLease() };
+  }
+
+  #packetLease(): Lease {
+    let held = true;
+    return {
+      release: () => {
+        if (!held) throw new MultifdError('ERR_MULTIFD_STATE', `channel ${this.id}: a packet's lease was released twice`);
+        held = false;
+        this.#held = false;
+      },
+    };
   }
 
   /** A SYNC packet with no pages. */

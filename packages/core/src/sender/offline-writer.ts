@@ -55,7 +55,11 @@ export async function writeMigration(options: WriteMigrationOptions): Promise<Mi
       } else if (step.kind === 'sync') {
         for (const enc of encoders) {
           const p = await enc.sync({ num: num++ });
-          await out.channel(enc.id, [p.header]);
+          try {
+            await out.channel(enc.id, [p.header]);
+          } finally {
+            p.lease.release();
+          }
         }
       } else if (step.kind === 'scan') {
         const enc = encoders[turn++ % encoders.length]!;

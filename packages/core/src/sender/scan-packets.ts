@@ -27,7 +27,7 @@ export interface ScanOptions {
   zeroInPackets?: boolean;
   /** packet_num for each packet (QEMU: one counter shared by all channels). */
   nextNum?: () => bigint;
-  /** Write one packet; its payload ranges are valid only until the promise settles. */
+  /** Write one packet; its payload ranges are valid only until the promise settles (then its lease is released). */
   emit: (packet: EncodedPacket) => Promise<void> | void;
 }
 
@@ -44,7 +44,11 @@ export async function sendScan(encoder: PacketEncoder, block: Pick<RAMBlock, 'na
       ...(zeroOffsets.length > 0 ? { zeroOffsets } : {}),
       ...(num !== undefined ? { num } : {}),
     });
-    await options.emit(p);
+    try {
+      await options.emit(p);
+    } finally {
+      p.lease.release();
+    }
     result.packets++;
     result.normalPages += offsets.length;
     result.zeroPagesInPackets += zeroOffsets.length;

@@ -45,7 +45,11 @@ let encoder: PacketEncoder | undefined;
 let packets = 0;
 /** Send one packet and say DONE. */
 async function sendPacket(out: StreamOutput, seq: number, p: EncodedPacket): Promise<true> {
-  await out.write([p.header, ...p.payload]);
+  try {
+    await out.write([p.header, ...p.payload]);
+  } finally {
+    p.lease.release(); // written (or failed): the codec may reuse its output buffers
+  }
   packets++;
   post({ code: 'DONE', seq, wireBytes: PACKET_HEADER_SIZE + p.payloadSize, pages: p.normalPages + p.zeroPages });
   return true;
