@@ -19,5 +19,10 @@ export default defineConfig({
       { find: /^@multifd\/qemu-harness$/, replacement: `${packages}qemu-harness/src/index.ts` },
     ],
   },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000, globalSetup: ['test/global-setup.ts'] },
+  // MULTIFD_POISON: buffers are poisoned and detached when recycled, so a view
+  // used after its lease is released fails the test (core's buffers/lease.ts).
+  test: {
+    env: { MULTIFD_POISON: '1' },
+    include: ['test/**/*.test.ts'], testTimeout: 30_000, globalSetup: ['test/global-setup.ts'],
+  },
 });

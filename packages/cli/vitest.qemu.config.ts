@@ -12,7 +12,10 @@ export default defineConfig({
   resolve: {
     alias: [{ find: /^@multifd\/qemu-harness$/, replacement: `${packages}qemu-harness/src/index.ts` }],
   },
+  // MULTIFD_POISON: buffers are poisoned and detached when recycled, so a view
+  // used after its lease is released fails the test (core's buffers/lease.ts).
   test: {
+    env: { MULTIFD_POISON: '1' },
     include: ['test-qemu/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     fileParallelism: false,

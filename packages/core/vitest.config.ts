@@ -5,5 +5,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000 },
+  // MULTIFD_POISON: buffers are poisoned and detached when recycled, so a view
+  // used after its lease is released fails the test (core's buffers/lease.ts).
+  test: {
+    env: { MULTIFD_POISON: '1' },
+    include: ['test/**/*.test.ts'], testTimeout: 30_000,
+  },
 });

@@ -17,5 +17,10 @@ export default defineConfig({
       { find: /^@multifd\/transport$/, replacement: `${packages}transport/dist/index.js` },
     ],
   },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, globalSetup: ['test/global-setup.ts'] },
+  // MULTIFD_POISON: buffers are poisoned and detached when recycled, so a view
+  // used after its lease is released fails the test (core's buffers/lease.ts).
+  test: {
+    env: { MULTIFD_POISON: '1' },
+    include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, globalSetup: ['test/global-setup.ts'],
+  },
 });

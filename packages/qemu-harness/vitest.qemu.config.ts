@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
+  // MULTIFD_POISON: buffers are poisoned and detached when recycled, so a view
+  // used after its lease is released fails the test (core's buffers/lease.ts).
   test: {
+    env: { MULTIFD_POISON: '1' },
     include: ['test-qemu/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
