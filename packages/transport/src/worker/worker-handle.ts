@@ -115,9 +115,19 @@ export class WorkerHandle<Job extends { code: string }> {
   /** Post a job; resolves with its DONE reply. `job.seq` is filled in. */
   run(job: Job, transfer: readonly TransferListItem[] = []): Promise<JobDone> {
     if (this.#failed) return Promise.reject(this.#failed);
+    // postMessage drops a message whose transfer list holds a detached buffer, silently:
+    // the job would never settle. A detached buffer here is a view used after its release.
+    if (transfer.some(isDetached)) {
+      return Promise.reject(new MultifdError('ERR_MULTIFD_STATE', `channel ${this.channel}: a ${job.code} job's buffer is detached (a view used after it was released)`, { channel: this.channel }));
+    }
     const seq = ++this.#seq;
     const promise = new Promise<JobDone>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
-    this.worker.postMessage({ ...job, seq }, transfer);
+    try {
+      this.worker.postMessage({ ...job, seq }, transfer);
+    } catch (e) {
+      this.#pending.delete(seq);
+      return Promise.reject(MultifdError.wrap(e, 'ERR_MULTIFD_WORKER', { channel: this.channel }));
+    }
     return promise;
   }
 
@@ -151,6 +161,17 @@ export class WorkerHandle<Job extends { code: string }> {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(error);
+  }
+}
+
+/** True for an ArrayBuffer whose memory was transferred away (no view of it can be made). */
+function isDetached(item: TransferListItem): boolean {
+  if (!(item instanceof ArrayBuffer) || item.byteLength !== 0) return false;
+  try {
+    new Uint8Array(item);
+    return false;
+  } catch {
+    return true;
   }
 }
 
