@@ -236,6 +236,37 @@ export function connect(address: Address, options: { timeoutMs: number; tls?: Tl
   });
 }
 
+/** How long to wait between two attempts on a destination that refuses connections. */
+const RETRY_REFUSED_MS = 100;
+
+/**
+ * Connect to a destination that may not be listening yet (a QEMU started
+ * with -incoming a moment after us): a refused connection is tried again
+ * every 100 ms until `timeoutMs` has passed since the first attempt, then
+ * ERR_MULTIFD_TIMEOUT. Any other failure ends it at once, as connect() does.
+ */
+export async function connectWhenListening(address: Address, options: { timeoutMs: number; tls?: TlsOptions; label: string }): Promise<net.Socket> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline - Date.now();
+    try {
+      return await connect(address, { ...options, timeoutMs: Math.max(1, left) });
+    } catch (e) {
+      const refused = (e as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
+      if (!refused) throw e;
+      if (Date.now() + RETRY_REFUSED_MS >= deadline) {
+        throw new MultifdError(
+          'ERR_MULTIFD_TIMEOUT',
+          `${options.label}: ${formatAddress(address)} refused ${attempt} connection attempts over ${options.timeoutMs} ms (is the destination listening?)`,
+          {},
+          { cause: e },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_REFUSED_MS));
+    }
+  }
+}
+
 /**
  * Write `chunks` back to back in one corked batch (one writev). Resolves when
  * the last chunk has been handed to the kernel, rejects on a socket error.

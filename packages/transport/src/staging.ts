@@ -17,27 +17,46 @@ export function slotViews(memory: Uint8Array, slot: number, pages: number): Uint
   return Array.from({ length: pages }, (_, i) => memory.subarray(base + i * PAGE_SIZE, base + (i + 1) * PAGE_SIZE));
 }
 
-/** A fixed set of slots in one SharedArrayBuffer, handed out and returned. */
+/** A slot taken from a StagingArea: the worker that fills it and the one that sends it read `index`; release() gives it back once. */
+export interface StagingSlot {
+  readonly index: number;
+  release(): void;
+}
+
+/** A fixed set of slots in one SharedArrayBuffer, each lent to one packet at a time. */
 export class StagingArea {
   readonly memory: Uint8Array;
   readonly #free: number[];
-  #waiters: Array<(slot: number) => void> = [];
+  #waiters: Array<(slot: StagingSlot) => void> = [];
 
   constructor(readonly slots: number) {
     this.memory = new Uint8Array(new SharedArrayBuffer(slots * SLOT_BYTES));
     this.#free = Array.from({ length: slots }, (_, i) => i);
   }
 
+  /** Slots in use now. */
+  get inUse(): number {
+    return this.slots - this.#free.length;
+  }
+
   /** A free slot; waits while all are in use. */
-  acquire(): Promise<number> {
-    const slot = this.#free.pop();
-    if (slot !== undefined) return Promise.resolve(slot);
+  acquire(): Promise<StagingSlot> {
+    const index = this.#free.pop();
+    if (index !== undefined) return Promise.resolve(this.#lend(index));
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  release(slot: number): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter(slot);
-    else this.#free.push(slot);
+  #lend(index: number): StagingSlot {
+    let held = true;
+    return {
+      index,
+      release: () => {
+        if (!held) throw new MultifdError('ERR_MULTIFD_STATE', `staging slot ${index} released twice`);
+        held = false;
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter(this.#lend(index));
+        else this.#free.push(index);
+      },
+    };
   }
 }

@@ -5,8 +5,7 @@
  * pages with another channel count and codec (e.g. nocomp on the local hops,
  * zstd across the slow link).
  */
-import { MultifdError } from '@multifd/core';
-import { IncomingMigration, MigrationRelay } from '@multifd/transport';
+import { MigrationProxy } from '@multifd/transport';
 import { booleanOption, channelsOption, requiredOption, stringOption, usageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { createTransferBar } from '../transfer-progress.js';
@@ -19,7 +18,8 @@ export const proxyCommand = defineCommand({
   usage: '--listen HOST:PORT --to HOST:PORT --channels N [--out-channels M] [--out-method X] [--out-level L] [--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-verify-peer] [--tls-authz NAME]] [--out-tls-ca FILE [--out-tls-cert FILE --out-tls-key FILE] [--out-tls-hostname NAME]] [--json]',
   description: `
 Accepts the source's main connection and N channels (the source's
-multifd-channels), connects to the destination (main first), forwards the
+multifd-channels), connects to the destination (main first) when the source
+connects (retrying for 10 s while the destination refuses), forwards the
 main stream byte for byte and re-encodes the pages onto M channels with
 method X (default: the same count, and the incoming method). Each epoch's
 pages precede that epoch's SYNC on every outgoing channel, so the
@@ -53,32 +53,21 @@ certificate. To use one set for both sides, give the same files to both
     if (stringOption(values, 'out-method') === undefined && inMethod === undefined) {
       throw usageError('proxy: give --out-method (or --in-method, reused for the outgoing side)');
     }
-    const relay = new MigrationRelay({ ...options, ...(inMethod ? { inMethod } : {}) });
-    const incoming = new IncomingMigration({ listen, channels: inChannels, ...(inTls ? { tls: inTls } : {}), onFailure: (e) => relay.abort(e) });
+    const proxy = new MigrationProxy({ ...options, ...(inMethod ? { inMethod } : {}), listen, inChannels, ...(inTls ? { inTls } : {}) });
     const bar = createTransferBar(io.stderr, 'proxy');
-    relay.on('progress', (p) => {
-      incoming.touch();
-      bar.update(p);
-    });
-    const onAbort = () => incoming.fail(MultifdError.wrap(io.signal?.reason ?? 'interrupted', 'ERR_MULTIFD_CANCELLED'));
+    proxy.on('progress', (p) => bar.update(p));
+    const onAbort = () => proxy.abort(io.signal?.reason ?? 'interrupted');
     io.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const address = await incoming.listen();
+      const address = await proxy.listen();
       io.stderr.write(`multifd: listening on ${address.host}:${address.port}\n`);
-      const report = await relay
-        .run({ main: { label: 'main stream', source: incoming.main }, channels: incoming.channels.map((c) => ({ label: c.label, source: c })) })
-        .catch((e: unknown) => {
-          incoming.fail(MultifdError.is(e) ? e : MultifdError.wrap(e, 'ERR_MULTIFD_CANCELLED'));
-          throw e;
-        });
+      const report = await proxy.run();
       bar.done();
-      incoming.acknowledge(); // a `multifd send` upstream waits for it; QEMU ignores it
       io.stdout.write(relaySummary('proxied', report, String(values['out-method'] ?? inMethod), booleanOption(values, 'json')));
       return 0;
     } finally {
       bar.done();
       io.signal?.removeEventListener('abort', onAbort);
-      incoming.close();
     }
   },
 });

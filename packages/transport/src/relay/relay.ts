@@ -24,7 +24,7 @@ import {
   wireProfile,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
-import { checkTlsOptions, connect, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
+import { checkTlsOptions, connectWhenListening, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { decodeInWorker, payloadPool } from '../receiver/worker-applier.js';
@@ -52,6 +52,12 @@ export interface RelayOptions {
   /** Wire variant of the outgoing channels (method bits, SYNC packets, zero pages in packets); default qemu-7.2. */
   profile?: WireProfileName;
   window?: number;
+  /**
+   * Packets decoded and waiting for an outgoing channel, at most (each slot
+   * is 128 pages, 512 KiB of shared memory); default: every incoming and
+   * outgoing channel's window, at least 8.
+   */
+  stagingSlots?: number;
   connectTimeoutMs?: number;
   /** How long to wait for the destination to close the main connection at the end. */
   closeTimeoutMs?: number;
@@ -107,6 +113,9 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
     if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
+    if (options.stagingSlots !== undefined && !(Number.isInteger(options.stagingSlots) && options.stagingSlots >= 1 && options.stagingSlots <= 4096)) {
+      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `stagingSlots must be 1-4096, got ${options.stagingSlots}`);
+    }
     this.#progress = throttle(() => this.emit('progress', this.progress()), options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
   }
 
@@ -143,7 +152,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       resolveLevel(outCodec, o.level);
       const profile = wireProfile(o.profile ?? 'qemu-7.2');
       profile.methodFlags(outCodec.value);
-      const staging = new StagingArea(Math.max(8, (inputs.channels.length + o.channels) * window));
+      const staging = new StagingArea(o.stagingSlots ?? Math.max(8, (inputs.channels.length + o.channels) * window));
       const file = new URL('../receiver/recv-worker.js', import.meta.url);
       this.#inWorkers = inputs.channels.map(
         (_, channel) =>
@@ -156,19 +165,32 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       await Promise.all(this.#inWorkers.map((w) => w.ready()));
       await Promise.all(this.#inWorkers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target: { kind: 'staging', memory: staging.memory } })));
 
-      // The destination takes its first connection as the main stream: connect it before any channel.
+      // Connect to the destination when the source starts (its main stream's
+      // first bytes, or a channel's initial packet), as a QEMU source does when
+      // told to migrate: a proxy may start before its destination listens.
+      // The destination takes its first connection as the main stream: it
+      // connects before any channel.
       const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-      const outMain = await connect(this.#address, { timeoutMs, label: 'outgoing main stream', ...(o.tls ? { tls: o.tls } : {}) });
-      this.#outMain = outMain;
-      outMain.on('error', (e) => this.abort(socketError(e, { stream: 'outgoing main stream' })));
-      outMain.on('data', () => undefined);
-      const peerClosed = new Promise<void>((resolve) => outMain.once('close', () => resolve()));
+      let sourceStarted!: () => void;
+      const mainConnected = new Promise<void>((resolve) => (sourceStarted = resolve)).then(async () => {
+        const socket = await connectWhenListening(this.#address, { timeoutMs, label: 'outgoing main stream', ...(o.tls ? { tls: o.tls } : {}) });
+        this.#outMain = socket;
+        if (this.#failure) socket.destroy();
+        socket.on('error', (e) => this.abort(socketError(e, { stream: 'outgoing main stream' })));
+        socket.on('data', () => undefined);
+        return { socket, closed: new Promise<void>((resolve) => socket.once('close', () => resolve())) };
+      });
+      mainConnected.catch(() => undefined); // awaited below
+      const connectMain = () => {
+        sourceStarted();
+        return mainConnected;
+      };
 
       // Outgoing channels need the VM uuid, which the first incoming initial packet tells.
       let uuidKnown!: (uuid: Uint8Array) => void;
       const uuid = new Promise<Uint8Array>((resolve) => (uuidKnown = resolve));
       if (o.uuid) uuidKnown(o.uuid);
-      const outReady = uuid.then(async (u) => {
+      const outReady = Promise.all([uuid, mainConnected]).then(async ([u]) => {
         const pool = new SendChannelPool(
           {
             address: this.#address,
@@ -196,15 +218,17 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
 
       const payloads = payloadPool();
       const applier = (slot: { slot: number }): PacketApplier => ({
+        // The assembler holds the packet's payload (its frame lease) until this settles, however long the wait for a slot.
         apply: async (job: ApplyJob) => {
           const s = await staging.acquire();
           try {
-            await decodeInWorker(this.#inWorkers[slot.slot]!, payloads, job, s);
+            await decodeInWorker(this.#inWorkers[slot.slot]!, payloads, job, s.index);
             const pool = await outReady;
-            const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s);
-            void sent.finally(() => staging.release(s)).catch(() => undefined);
+            const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s.index);
+            // The outgoing worker reads the slot until the packet is written.
+            void sent.finally(() => s.release()).catch(() => undefined);
           } catch (e) {
-            staging.release(s);
+            s.release();
             throw e;
           }
         },
@@ -219,7 +243,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       });
 
       const input = await assembleMigration({
-        main: { label: inputs.main.label, source: this.#forward(inputs.main.source, outMain) },
+        main: { label: inputs.main.label, source: this.#forward(inputs.main.source, connectMain) },
         channels: inputs.channels,
         registry,
         ...(o.inMethod !== undefined ? { method: o.inMethod } : {}),
@@ -228,7 +252,10 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
         allocatePayload: (n) => payloads.view(n),
         window,
         signal: this.#abort.signal,
-        onInitialPacket: (p) => uuidKnown(p.uuid),
+        onInitialPacket: (p) => {
+          sourceStarted();
+          uuidKnown(p.uuid);
+        },
         onSyncPoint: async () => {
           await (await outReady).sync();
           this.#epochs++;
@@ -242,8 +269,9 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       if (!o.uuid && input.channels.length === 0) uuidKnown(NIL_UUID);
       const pool = await outReady;
       await pool.close();
-      await endSocket(outMain);
-      await this.#waitClose(peerClosed);
+      const outMain = await connectMain();
+      await endSocket(outMain.socket);
+      await this.#waitClose(outMain.closed);
       for (const w of this.#inWorkers) await w.close();
       this.#progress.flush();
       return { input, output: this.progress() };
@@ -254,10 +282,16 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
     }
   }
 
-  /** Pass the incoming main stream through while writing it to the destination. */
-  async *#forward(source: AsyncIterable<Uint8Array>, out: Socket): AsyncGenerator<Uint8Array> {
+  /**
+   * Pass the incoming main stream through while writing it to the
+   * destination (connected at its first chunk). Each chunk is written
+   * (handed to the kernel) before it is passed on: the reader's hold on it
+   * covers both.
+   */
+  async *#forward(source: AsyncIterable<Uint8Array>, connectMain: () => Promise<{ socket: Socket }>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
-      await writeChunks(out, [chunk]);
+      const { socket } = await connectMain();
+      await writeChunks(socket, [chunk]);
       this.#mainBytes += chunk.length;
       yield chunk;
     }
