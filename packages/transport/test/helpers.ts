@@ -91,3 +91,72 @@ export async function settleTime<T>(promise: Promise<T>): Promise<{ ms: number; 
     return { ms: performance.now() - t0, error };
   }
 }
+
+/**
+ * Pages that name themselves: "PAGE", the page's RAMBlock offset (u64 LE) and
+ * its generation (u32 LE), then bytes derived from both (3 KiB
+ * random-looking, the rest a repeated 64-byte pattern: compressed payloads
+ * stay large, as on a busy guest, so they span read buffers). A page that lands in the wrong place, or holds another
+ * packet's bytes, says which page it really is.
+ */
+export function writeNamedPage(page: Uint8Array, offset: number, generation: number): void {
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  page.set([0x50, 0x41, 0x47, 0x45]); // "PAGE"
+  view.setBigUint64(4, BigInt(offset), true);
+  view.setUint32(12, generation, true);
+  let x = (offset / PAGE_SIZE) * 2654435761 + generation * 40503 + 1;
+  for (let i = 16; i < 3072; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    page[i] = x & 0xff;
+  }
+  for (let i = 3072; i < PAGE_SIZE; i++) page[i] = page[16 + (i % 64)]!;
+}
+
+/** What a page holds: "zero", "page 0x… gen N", or "other bytes". */
+export function namedPageOf(page: Uint8Array): string {
+  if (page.every((b) => b === 0)) return 'zero';
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  if (view.getUint32(0, false) !== 0x50414745) return 'other bytes';
+  return `page 0x${view.getBigUint64(4, true).toString(16)} gen ${view.getUint32(12, true)}`;
+}
+
+/** A SharedArrayBuffer-backed image of named pages, generation 0; every fifth page is zero. */
+export function namedImage(bytes: number): Uint8Array {
+  const mem = new Uint8Array(new SharedArrayBuffer(bytes));
+  for (let off = 0; off < bytes; off += PAGE_SIZE) {
+    if ((off / PAGE_SIZE) % 5 !== 4) writeNamedPage(mem.subarray(off, off + PAGE_SIZE), off, 0);
+  }
+  return mem;
+}
+
+/** Rewrite `count` pages as generation `generation` (one in four of them zero), as a running guest would; returns their offsets, sorted. */
+export function rewriteNamed(mem: Uint8Array, count: number, generation: number, seed: string): number[] {
+  const rng = new Prng(`${seed}/${generation}`);
+  const pages = mem.length / PAGE_SIZE;
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(rng.below(pages));
+  const offsets = [...chosen].sort((a, b) => a - b).map((p) => p * PAGE_SIZE);
+  for (const off of offsets) {
+    const page = mem.subarray(off, off + PAGE_SIZE);
+    if (rng.below(4) === 0) page.fill(0);
+    else writeNamedPage(page, off, generation);
+  }
+  return offsets;
+}
+
+/** "none", or how many pages of `got` differ from `want` and what the first few hold instead. */
+export function pageDifferences(got: Uint8Array | undefined, want: Uint8Array): string {
+  if (!got) return 'no memory';
+  if (got.length !== want.length) return `length ${got.length}, expected ${want.length}`;
+  const wrong: string[] = [];
+  let count = 0;
+  for (let off = 0; off < want.length; off += PAGE_SIZE) {
+    const a = got.subarray(off, off + PAGE_SIZE);
+    const b = want.subarray(off, off + PAGE_SIZE);
+    if (Buffer.compare(Buffer.from(a.buffer, a.byteOffset, PAGE_SIZE), Buffer.from(b.buffer, b.byteOffset, PAGE_SIZE)) === 0) continue;
+    if (count++ < 3) wrong.push(`0x${off.toString(16)} holds ${namedPageOf(a)}, expected ${namedPageOf(b)}`);
+  }
+  return count === 0 ? 'none' : `${count} pages differ: ${wrong.join('; ')}`;
+}
