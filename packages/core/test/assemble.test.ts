@@ -38,8 +38,8 @@ interface Capture {
 const pageOf = (memory: Uint8Array, i: number) => memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
 
 /** Write a migration of pc.ram and pc.bios over `passes` (each may change RAM when it starts). */
-async function capture(passes: (ram: RAMBlock, bios: RAMBlock) => Iterable<PageRef>[], uuid?: string): Promise<Capture> {
-  const ram: RAMBlock = { name: 'pc.ram', usedLength: RAM_PAGES * PAGE_SIZE, memory: new Uint8Array(RAM_PAGES * PAGE_SIZE) };
+async function capture(passes: (ram: RAMBlock, bios: RAMBlock) => Iterable<PageRef>[], uuid?: string, ramPages = RAM_PAGES): Promise<Capture> {
+  const ram: RAMBlock = { name: 'pc.ram', usedLength: ramPages * PAGE_SIZE, memory: new Uint8Array(ramPages * PAGE_SIZE) };
   const bios: RAMBlock = { name: 'pc.bios', usedLength: 16 * PAGE_SIZE, memory: new Uint8Array(16 * PAGE_SIZE) };
   fillMemory(ram.memory, 'assemble/ram');
   fillMemory(bios.memory, 'assemble/bios', { code: 1 });
@@ -162,5 +162,37 @@ describe('assembleMigration', () => {
     const other = await capture((ram, bios) => [everyPage(ram, bios)], '11111111-2222-3333-4444-000000000000');
     expect(await asyncCodeOf(() => assemble({ ...cap, channels: [cap.channels[0]!, other.channels[1]!] }))).toBe('ERR_MULTIFD_UUID_MISMATCH');
     expect(await asyncCodeOf(() => assemble({ ...cap, channels: [cap.channels[0]!, cap.channels[0]!] }))).toBe('ERR_MULTIFD_DUPLICATE_CHANNEL');
+  });
+});
+
+describe('a slow decoder over files (decode and compare read captures this way)', () => {
+  it('the pages come out exact when the codec waits before reading each payload, four packets in flight per channel', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fileChunks } = await import('../src/index.js');
+    const cap = await capture((ram, bios) => [everyPage(ram, bios), dirty(ram, [[3, 'random'], [40, 'zero'], [41, 'text'], [2999, 'random']])], undefined, 3000);
+    const dir = mkdtempSync(join(tmpdir(), 'multifd-slow-decode-'));
+    try {
+      writeFileSync(join(dir, 'main.bin'), concat(cap.main));
+      cap.channels.forEach((writes, i) => writeFileSync(join(dir, `ch${i}.bin`), concat(writes)));
+      // xor, but every packet first waits for a timer: the reader has long moved on when the payload is read.
+      const slowXor = defineCodec({
+        ...xorCodec,
+        async recvPages(state, packet) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return xorCodec.recvPages(state, packet);
+        },
+      });
+      const registry = new CodecRegistry();
+      registry.register(slowXor);
+      const sink = new MemorySink({ shared: false });
+      const open = (file: string) => ({ label: file, source: fileChunks(join(dir, file), { chunkSize: 256 * 1024 }) });
+      await assembleMigration({ main: open('main.bin'), channels: [open('ch0.bin'), open('ch1.bin')], registry, sink, window: 4 });
+      expect(differing(cap.ram.memory, sink.block('pc.ram'))).toEqual([]);
+      expect(differing(cap.bios.memory, sink.block('pc.bios'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

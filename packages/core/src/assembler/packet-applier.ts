@@ -45,22 +45,35 @@ export interface ChannelSlot {
   key: string;
 }
 
-/** The in-thread applier: recvPages straight into the sink's page views. */
+/**
+ * The in-thread applier: recvPages straight into the sink's page views. With
+ * several packets in flight (the assembler's `window`), they are decoded one
+ * after another in arrival order: a codec's stream state spans packets, and
+ * a sink's scratch views (FileSink) serve one packet at a time.
+ */
 export function inlineApplier(sink: PageSink, slot: ChannelSlot): PacketApplier {
   let codec: AnyMultiFDMethods | undefined;
   let state: unknown;
+  /** The last packet queued; the next one starts when it settles. */
+  let tail: Promise<void> = Promise.resolve();
+  const decode = async (job: ApplyJob) => {
+    if (codec === undefined) {
+      codec = job.codec;
+      state = await codec.recvSetup({ id: job.channel });
+    }
+    const h = job.header;
+    const pages = sink.pageViews(slot.key, job.block, job.offsets);
+    await codec.recvPages(state, { flags: h.flags, normalPages: h.normalPages, nextPacketSize: h.nextPacketSize, payload: job.payload, pages });
+    await sink.commitPages(slot.key, job.block, job.offsets);
+  };
   return {
-    async apply(job) {
-      if (codec === undefined) {
-        codec = job.codec;
-        state = await codec.recvSetup({ id: job.channel });
-      }
-      const h = job.header;
-      const pages = sink.pageViews(slot.key, job.block, job.offsets);
-      await codec.recvPages(state, { flags: h.flags, normalPages: h.normalPages, nextPacketSize: h.nextPacketSize, payload: job.payload, pages });
-      await sink.commitPages(slot.key, job.block, job.offsets);
+    apply(job) {
+      const done = tail.then(() => decode(job));
+      tail = done.catch(() => undefined);
+      return done;
     },
     async close() {
+      await tail;
       if (codec === undefined || state === undefined) return;
       const s = state;
       state = undefined;
