@@ -50,6 +50,39 @@ export async function run(argv: string[], options: Partial<CliIo> & { tty?: bool
   return { code, stdout, stderr };
 }
 
+export interface Running {
+  done: Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The port of `multifd: listening on HOST:PORT`. */
+  port(): Promise<number>;
+}
+
+/** Start `multifd <argv>` in-process; its output is captured. */
+export function start(argv: string[]): Running {
+  let stdout = '';
+  let stderr = '';
+  let finished = false;
+  const io: CliIo = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
+    env: {},
+  };
+  const done = main(argv, io).then((code) => {
+    finished = true;
+    return { code, stdout, stderr };
+  });
+  return {
+    done,
+    async port() {
+      for (;;) {
+        const m = /^multifd: listening on .+:(\d+)$/m.exec(stderr);
+        if (m) return Number(m[1]);
+        if (finished) throw new Error(`multifd ${argv[0]} ended before listening: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
 /** `decode --json --out dir files...`; fails the test unless it succeeds. */
 export async function decodeOk(files: string[], dir: string, extra: string[] = []): Promise<DecodeIndex> {
   const r = await run(['decode', '--json', '--out', dir, ...extra, ...files]);

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillMemory } from '@multifd/core';
 import { makeTestPki, type TestPki } from '@multifd/qemu-harness';
-import { main, type CliIo } from '../src/index.js';
-import { decodeOk, errorCode, fixtureDir, removeTempDirs, run, streamFiles, tempDir } from './helpers.js';
+import { decodeOk, errorCode, fixtureDir, removeTempDirs, run, start, streamFiles, tempDir } from './helpers.js';
 
 let pki: TestPki;
 
@@ -18,39 +17,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(removeTempDirs);
-
-interface Running {
-  done: Promise<{ code: number; stdout: string; stderr: string }>;
-  /** The port of `multifd: listening on HOST:PORT`. */
-  port(): Promise<number>;
-}
-
-/** Start `multifd <argv>` in-process; its output is captured. */
-function start(argv: string[]): Running {
-  let stdout = '';
-  let stderr = '';
-  let finished = false;
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
-    env: {},
-  };
-  const done = main(argv, io).then((code) => {
-    finished = true;
-    return { code, stdout, stderr };
-  });
-  return {
-    done,
-    async port() {
-      for (;;) {
-        const m = /^multifd: listening on .+:(\d+)$/m.exec(stderr);
-        if (m) return Number(m[1]);
-        if (finished) throw new Error(`multifd ${argv[0]} ended before listening: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-  };
-}
 
 /** A RAM image file of `mib` MiB. */
 function ramImage(dir: string, mib: number, seed: string): { file: string; bytes: Buffer } {
