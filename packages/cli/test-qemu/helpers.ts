@@ -162,3 +162,26 @@ export async function dumpGuest(vm: QemuVm, dir: string, name: string): Promise<
   await pmemsave(vm, 0, GUEST_BYTES, file);
   return fs.readFileSync(file);
 }
+
+/**
+ * A guest-RAM blob of `mib` MiB whose pages name themselves ("PAGE", the
+ * page's index, then random-looking bytes: compressible only a little, so a
+ * zlib channel is much slower than nocomp ones), written into `dir`.
+ */
+export function namedPagesBlob(dir: string, mib: number): string {
+  const bytes = Buffer.alloc(mib * MIB);
+  let x = 0x2545f491;
+  for (let p = 0; p < bytes.length / PAGE; p++) {
+    const page = bytes.subarray(p * PAGE, (p + 1) * PAGE);
+    for (let i = 0; i < PAGE; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      page[i] = x & 0xff;
+    }
+    page.write(`PAGE${p} `);
+  }
+  const file = path.join(dir, `named-${mib}m.bin`);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
