@@ -119,7 +119,7 @@ export async function rawDecode(codec: AnyMultiFDMethods, channels: readonly Cha
   return pages;
 }
 
-/** How the decoder reads the files: core's fileChunks (two reused buffers, read-ahead) or fs.createReadStream. */
+/** How the decoder reads the files: core's fileChunks (recycled, leased buffers, read-ahead) or fs.createReadStream. */
 export type Reader = 'chunks' | 'stream';
 
 /** assembleMigration over the workload's files into `sink`. */

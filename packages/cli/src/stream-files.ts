@@ -105,10 +105,11 @@ async function readSome(handle: FileHandle, n: number): Promise<Uint8Array> {
 }
 
 /**
- * The file's bytes after `first`: core's fileChunks, two reused 1 MiB
+ * The file's bytes after `first`: core's fileChunks, recycled 1 MiB read
  * buffers with the next read in flight (a fresh buffer per read costs a page
- * fault per 4 KiB on some VMs). Each chunk is valid until the next is asked
- * for, which the assembler respects: it is done with a chunk's frames by then.
+ * fault per 4 KiB on some VMs). A buffer is read into again only when
+ * nothing holds it (the assembler's frames hold theirs; core's
+ * buffers/lease.ts).
  */
 async function* chunks(handle: FileHandle, first: Uint8Array, label: string, close: () => Promise<void>): AsyncGenerator<Uint8Array> {
   try {

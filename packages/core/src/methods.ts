@@ -39,7 +39,8 @@ export interface SendPages {
 /**
  * A packet's payload as a list of byte ranges (an iovec), sent back to back.
  * nocomp returns the page views themselves (zero copy). The ranges must stay
- * valid until the next sendPrepare or sendCleanup call on the same state.
+ * valid until the next sendPrepare or sendCleanup call on the same state;
+ * the framework (PacketEncoder) writes a packet before it asks for the next.
  */
 export interface PreparedPayload {
   readonly payload: readonly Uint8Array[];
