@@ -17,6 +17,7 @@ import {
   type QemuVm,
 } from '@multifd/qemu-harness';
 import { killAllCli, liveCliCount, takeStarted } from './cli-process.js';
+import { writeNamedPages } from '../test/named-pages.js';
 
 export { DEV_BLOB, HLT_BIOS };
 
@@ -163,25 +164,7 @@ export async function dumpGuest(vm: QemuVm, dir: string, name: string): Promise<
   return fs.readFileSync(file);
 }
 
-/**
- * A guest-RAM blob of `mib` MiB whose pages name themselves ("PAGE", the
- * page's index, then random-looking bytes: compressible only a little, so a
- * zlib channel is much slower than nocomp ones), written into `dir`.
- */
+/** A guest-RAM blob of `mib` MiB whose pages name themselves (see ../test/named-pages.ts), written into `dir`. */
 export function namedPagesBlob(dir: string, mib: number): string {
-  const bytes = Buffer.alloc(mib * MIB);
-  let x = 0x2545f491;
-  for (let p = 0; p < bytes.length / PAGE; p++) {
-    const page = bytes.subarray(p * PAGE, (p + 1) * PAGE);
-    for (let i = 0; i < PAGE; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      page[i] = x & 0xff;
-    }
-    page.write(`PAGE${p} `);
-  }
-  const file = path.join(dir, `named-${mib}m.bin`);
-  fs.writeFileSync(file, bytes);
-  return file;
+  return writeNamedPages(path.join(dir, `named-${mib}m.bin`), mib);
 }

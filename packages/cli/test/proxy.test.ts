@@ -4,34 +4,17 @@
  * nocomp x2, issue 14's reproduction), and a proxy started before its
  * destination listens (it connects when the source does).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '@multifd/core';
 import { removeTempDirs, run, start, tempDir } from './helpers.js';
+import { writeNamedPages } from './named-pages.js';
+
+const namedImage = (dir: string, mib: number) => writeNamedPages(join(dir, 'ram.bin'), mib, 7);
 
 afterAll(removeTempDirs);
-
-/** An image whose non-zero pages start with "PAGE<index>" and are otherwise random-looking (every seventh page zero). */
-function namedImage(dir: string, mib: number): string {
-  const bytes = Buffer.alloc(mib << 20);
-  let x = 0x9e3779b9;
-  for (let p = 0; p < bytes.length / PAGE_SIZE; p++) {
-    if (p % 7 === 3) continue;
-    const page = bytes.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
-    for (let i = 0; i < PAGE_SIZE; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      page[i] = x & 0xff;
-    }
-    page.write(`PAGE${p} `);
-  }
-  const file = join(dir, 'ram.bin');
-  writeFileSync(file, bytes);
-  return file;
-}
 
 /** A port nothing listens on (yet). */
 async function freePort(): Promise<number> {
