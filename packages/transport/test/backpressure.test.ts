@@ -5,8 +5,9 @@
  * themselves, and RAM compared exactly at the end:
  * - send -> proxy -> receive, the proxy's output slower than its input
  *   (one outgoing channel for two incoming, an outgoing codec that waits
- *   before every packet, two staging slots, so decoded packets wait for a
- *   slot while the incoming sockets keep being read), every in x out codec
+ *   before every packet, two staging slots and eight packets in flight per
+ *   channel, so decoded packets wait for a slot while the incoming sockets
+ *   are read megabytes further), every in x out codec
  *   pair, both wire profiles;
  * - send -> receive into a slow sink: the assembler over the sockets with a
  *   codec that waits before it reads each payload (eight packets in flight
@@ -36,6 +37,8 @@ const SLOW_SEND = [new URL('./fixtures/slow-codecs.mjs?send=1', import.meta.url)
 const SLOW_RECV = [new URL('./fixtures/slow-codecs.mjs?recv=1', import.meta.url).href];
 /** Decoded packets waiting for an outgoing channel: few, so the relay's applies wait for a slot. */
 const STAGING_SLOTS = 2;
+/** Packets each incoming channel may have waiting: eight, so the reader runs megabytes ahead of a waiting packet. */
+const RELAY_WINDOW = 8;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'multifd-backpressure-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -90,6 +93,7 @@ describe('send -> proxy -> receive, the proxy slower out than in', () => {
             profile,
             codecModules: SLOW_SEND,
             stagingSlots: STAGING_SLOTS,
+            window: RELAY_WINDOW,
           });
           const { port } = await proxy.listen();
           const relayed = proxy.run();
@@ -166,7 +170,7 @@ describe('replay of captured streams into a slow destination', () => {
         const received = receiver.done();
         received.catch(() => undefined);
         const open = (file: string) => ({ label: file, source: fileChunks(path.join(dir, file)) });
-        const relay = new MigrationRelay({ to: dest, channels: 1, method: outMethod, profile, codecModules: SLOW_SEND, stagingSlots: STAGING_SLOTS });
+        const relay = new MigrationRelay({ to: dest, channels: 1, method: outMethod, profile, codecModules: SLOW_SEND, stagingSlots: STAGING_SLOTS, window: RELAY_WINDOW });
         await relay.run({ main: open(MAIN_STREAM_FILE), channels: [open(channelStreamFile(0)), open(channelStreamFile(1))] });
         await received;
         expectSameRam(receiver, s);
