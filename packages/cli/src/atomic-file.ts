@@ -1,7 +1,8 @@
 /** Files that appear whole or not at all: written to a temporary name, synced, renamed. */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MultifdError } from '@multifd/core';
+import { checkOutputDir } from './output-paths.js';
 
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
@@ -21,13 +22,13 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
 }
 
 /**
- * Create an output directory and remove the index file an earlier run left
+ * Create an output directory (checked writable: see output-paths.ts) and remove the index file an earlier run left
  * there: the index is written last (writeFileAtomic), so a run that fails
  * leaves a directory without one, never one that looks complete.
  */
-export async function prepareOutputDir(dir: string, indexFile: string): Promise<void> {
+export async function prepareOutputDir(dir: string, indexFile: string, option = '--out'): Promise<void> {
+  checkOutputDir(dir, option);
   try {
-    await mkdir(dir, { recursive: true });
     await rm(join(dir, indexFile), { force: true });
   } catch (e) {
     throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });

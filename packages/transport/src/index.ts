@@ -22,5 +22,6 @@ export * from './staging.js';
 export * from './relay/relay.js';
 export * from './relay/proxy.js';
 export * from './outputs.js';
+export * from './dirs.js';
 export * from './ack.js';
 export * from './receiver/worker-decoder.js';

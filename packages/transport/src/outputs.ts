@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Socket } from 'node:net';
 import { MultifdError } from '@multifd/core';
+import { makeDirectory } from './dirs.js';
 import { connect, endSocket, writeChunks, type Address, type TlsOptions } from './net.js';
 
 /** The file a sender writing its streams to a directory puts the main stream in (and `multifd receive` keeps it in). */
@@ -45,7 +46,7 @@ export function socketOutput(socket: Socket): StreamOutput {
 export function fileOutput(file: string): StreamOutput {
   let fd: number | undefined;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectory(path.dirname(file));
     fd = fs.openSync(file, 'w');
   } catch (e) {
     throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file });

@@ -4,7 +4,6 @@
  * input through the transport's real per-channel pipeline, decodes it back
  * with the transport's channel workers and checks it byte for byte.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PAGE_SIZE, splitZeroPages, wireProfile, type RAMBlock } from '@multifd/core';
@@ -20,8 +19,10 @@ import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '.
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
 import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
 import { prepareOutputDir } from '../atomic-file.js';
+import { checkOutputFile } from '../output-paths.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 
 const MAX_SAMPLE = 64 * 1024 ** 3;
 
@@ -73,7 +74,13 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
   async run({ values, positionals }, io) {
     const cwd = io.cwd ?? process.cwd();
     const o = parseCompareOptions(values, positionals);
-    const work = await mkdtemp(path.join(os.tmpdir(), 'multifd-compare-'));
+    // Output paths first: rows take minutes, and must not be lost to a typo at the end.
+    const svgFile = o.svg !== undefined ? path.resolve(cwd, o.svg) : undefined;
+    if (svgFile !== undefined) checkOutputFile(svgFile, '--svg');
+    const emitDir = o.emit !== undefined ? path.resolve(cwd, o.emit) : undefined;
+    // compare.json is written last, only when every row passed.
+    if (emitDir !== undefined) await prepareOutputDir(emitDir, EMIT_INDEX, '--emit');
+    const work = await makeTempDir('multifd-compare-');
     try {
       const codecs = await loadCompareCodecs(o.plugins, cwd, work);
       const rows = planRows(codecs.registry, o.plan);
@@ -83,9 +90,7 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         o.inputs.length > 0
           ? await loadInputs(o.inputs, { cwd, codecModules: codecs.modules, codecOptions })
           : { blocks: [sampleWithProgress(io, o.sampleSize)], sources: [`sample (${SAMPLE_SEED})`] };
-      const emitDir = o.emit !== undefined ? path.resolve(cwd, o.emit) : undefined;
-      // compare.json is written last, only when every row passed.
-      if (emitDir !== undefined) await prepareOutputDir(emitDir, EMIT_INDEX);
+
       const target = new DecodeTarget(input.blocks);
       const measured: (RowMeasurement & { emitted?: string })[] = [];
       for (const [i, spec] of rows.entries()) {
@@ -99,12 +104,13 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         }
       }
       const result = buildResult(input.sources, input.blocks, measured);
-      if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
-      if (o.svg !== undefined) await writeFileAtomic(path.resolve(cwd, o.svg), await renderSvg(result));
+      // The results first: a chart or index that fails to write loses nothing measured.
       io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result));
+      if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
+      if (svgFile !== undefined) await writeFileAtomic(svgFile, await renderSvg(result));
       return 0;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await removeTempDir(work);
     }
   },
 });

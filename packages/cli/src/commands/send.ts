@@ -5,7 +5,6 @@
  * one worker thread each.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { blockFileName } from '@multifd/core';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
@@ -13,6 +12,7 @@ import { booleanOption, channelsOption, integerOption, requiredOption, stringOpt
 import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
+import { checkOutputDir } from '../output-paths.js';
 import { loadRamImages } from '../ram-images.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { tlsClientOptionTable, tlsClientOptions } from '../tls-options.js';
@@ -65,6 +65,9 @@ client certificate to a receiver that verifies peers.`,
     const backend = zlibBackendOption(values);
     const tls = tlsClientOptions(values, 'send', '', cwd);
 
+    const finalDir = stringOption(values, 'save-final');
+    if (finalDir !== undefined) checkOutputDir(resolve(cwd, finalDir), '--save-final');
+
     const blocks = loadRamImages(positionals, cwd);
     const sender = new MigrationSender({
       to,
@@ -99,10 +102,8 @@ client certificate to a receiver that verifies peers.`,
       bar.done();
       io.signal?.removeEventListener('abort', onAbort);
     }
-    const finalDir = stringOption(values, 'save-final');
     if (finalDir !== undefined) {
       const dir = resolve(cwd, finalDir);
-      mkdirSync(dir, { recursive: true });
       for (const b of sender.blocks) writeFileSync(join(dir, blockFileName(b.name)), b.memory.subarray(0, b.usedLength));
     }
     const seconds = result.elapsedMs / 1000;

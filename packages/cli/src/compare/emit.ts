@@ -24,7 +24,7 @@ export async function emitRowDir(emitDir: string, spec: RowSpec): Promise<string
   const dir = path.join(emitDir, `.${rowDirName(spec)}.partial-${process.pid}`);
   try {
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir); // emitDir exists: prepareOutputDir made it
   } catch (e) {
     throw MultifdError.wrap(e, 'ERR_MULTIFD_IO', { file: dir });
   }

@@ -17,6 +17,7 @@ import {
   type StreamInput,
 } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
+import { makeDirectory } from '../dirs.js';
 import { DEFAULTS } from '../options.js';
 import type { RecvJob, RecvTarget } from '../worker/protocol.js';
 import { WorkerHandle } from '../worker/worker-handle.js';
@@ -51,7 +52,7 @@ export class WorkerDecoder {
     this.#o = o;
     this.registry = registry;
     this.#workers = workers;
-    if (o.out) fs.mkdirSync(o.out, { recursive: true });
+    if (o.out) makeDirectory(o.out);
     this.sink = o.sink
       ? o.sink
       : o.out
