@@ -31,10 +31,23 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     return { values: values as OptionValues, positionals };
   } catch (e) {
-    // parseArgs messages run on with advice about `--`; the first sentence says it.
-    const text = e instanceof Error ? (e.message.split(/\.\s/)[0] ?? e.message) : String(e);
-    throw usageError(`${command.name}: ${text} (see 'multifd ${command.name} --help')`);
+    throw usageError(`${command.name}: ${parseArgsProblem(e)} (see 'multifd ${command.name} --help')`);
   }
+}
+
+/** What node:util parseArgs objected to, in our words (its own run on with advice about `--`). */
+function parseArgsProblem(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  // "Option '-o, --out <value>' argument missing": the long name.
+  const option = /'(?:-[^-\s], )?(-{1,2}[^' ,]+)/.exec(message)?.[1] ?? '';
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/ambiguous/.test(message)) return `${option} needs a value; one that starts with '-' is written ${option}=VALUE`;
+    if (/does not take an argument/.test(message)) return `${option} takes no value`;
+    if (/missing/.test(message)) return `${option} needs a value`;
+  }
+  return message.split(/\.\s/)[0] ?? message;
 }
 
 /** A string option's value (the last one when given several times). */

@@ -1,5 +1,5 @@
 /** The codecs the CLI knows, registered explicitly into a registry of its own. */
-import { CodecRegistry, MultifdError, wireProfile, type AnyMultiFDMethods, type WireProfileName } from '@multifd/core';
+import { CodecRegistry, MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type WireProfileName } from '@multifd/core';
 import { register as registerNocomp } from '@multifd/nocomp';
 import { register as registerZlib } from '@multifd/zlib';
 import { register as registerZstd } from '@multifd/zstd';
@@ -22,6 +22,32 @@ export function methodOption(registry: CodecRegistry, option: string, value: str
     if (!MultifdError.is(e)) throw e;
     throw usageError(`${option} ${value}: ${e.detail}`);
   }
+}
+
+/**
+ * A --level value for `codec`: an integer inside the codec's own range
+ * (usage error, with that range, otherwise; a codec without levels takes
+ * none). Absent: undefined (the codec's default).
+ */
+export function levelOption(values: OptionValues, option: string, codec: AnyMultiFDMethods): number | undefined {
+  const text = stringOption(values, option);
+  if (text === undefined) return undefined;
+  const level = Number(text);
+  if (!/^\s*-?\d+\s*$/.test(text)) throw usageError(`--${option} ${text}: expected an integer${codec.levels ? ` from ${codec.levels.min} to ${codec.levels.max} (${codec.name})` : ''}`);
+  try {
+    return resolveLevel(codec, level);
+  } catch (e) {
+    throw usageError(`--${option} ${text}: ${MultifdError.is(e) ? e.detail : String(e)}`);
+  }
+}
+
+/** Help text for a --level option: each built-in codec's own range and default. */
+export function levelHelp(prefix = ''): string {
+  const ranges = createRegistry()
+    .list()
+    .filter((c) => c.levels)
+    .map((c) => `${c.name} ${c.levels!.min}-${c.levels!.max}`);
+  return `${prefix}compression level (${ranges.join(', ')}; default: the codec's, 1)`;
 }
 
 /** --zlib-backend: 'node' (default: native zlib) or 'pako'. */

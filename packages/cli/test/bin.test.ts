@@ -59,7 +59,7 @@ describe('the multifd bin', () => {
   it('usage error: exit 2, one line', () => {
     const r = multifd(['decode', '--frobnicate']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^multifd: ERR_MULTIFD_USAGE: decode: Unknown option '--frobnicate'.*\n$/);
+    expect(r.stderr).toMatch(/^multifd: ERR_MULTIFD_USAGE: decode: unknown option --frobnicate .*\n$/);
     expect(r.stderr.split('\n')).toHaveLength(2);
   });
 

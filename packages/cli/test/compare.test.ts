@@ -35,7 +35,7 @@ function zeroPagesIn(memory: Uint8Array): number {
 /** A failed run: exit 1, one line on stderr with `code`, no stack trace, nothing on stdout. */
 async function failsWith(args: string[], code: string): Promise<string> {
   const r = await run(['compare', ...args]);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(code === 'ERR_MULTIFD_USAGE' ? 2 : 1);
   expect(r.stdout).toBe('');
   expect(r.stderr.split('\n')).toHaveLength(2);
   expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -272,9 +272,20 @@ describe('bad input: exit 1, one line, no stack trace', () => {
     expect(await failsWith([tempDir()], 'ERR_MULTIFD_IO')).toContain('not a directory written by decode or receive');
   });
 
-  it('an unknown method in --levels, or a level out of range', async () => {
-    expect(await failsWith([...SAMPLE, '--levels', 'lz4:1'], 'ERR_MULTIFD_UNKNOWN_METHOD')).toContain('--levels lz4: no codec named "lz4"');
-    expect(await failsWith([...SAMPLE, '--levels', 'zstd:42'], 'ERR_MULTIFD_BAD_OPTION')).toContain('zstd level 42 is outside 1-19');
+  it('an output path that cannot be written fails before any row runs', async () => {
+    expect(await failsWith([...SAMPLE, '--svg', '/nonexistent/dir/x.svg'], 'ERR_MULTIFD_IO')).toContain('--svg /nonexistent/dir/x.svg: the folder /nonexistent/dir does not exist');
+    // Node's recursive mkdir loops forever under /proc: this must fail, not hang.
+    expect(await failsWith([...SAMPLE, '--emit', '/proc/multifd-x'], 'ERR_MULTIFD_IO')).toContain('--emit /proc/multifd-x: cannot create the directory');
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    expect(await failsWith([...SAMPLE, '--emit', join(file, 'rows')], 'ERR_MULTIFD_IO')).toContain('a part of the path is not a directory');
+  });
+
+  it('an unknown method in --levels or --methods, a level out of range, a bare level: usage errors naming what is expected', async () => {
+    expect(await failsWith([...SAMPLE, '--levels', 'lz4:1'], 'ERR_MULTIFD_USAGE')).toContain('--levels lz4: no codec named "lz4"');
+    expect(await failsWith([...SAMPLE, '--methods', 'bogus'], 'ERR_MULTIFD_USAGE')).toContain('--methods bogus: no codec named "bogus"');
+    expect(await failsWith([...SAMPLE, '--levels', 'zstd:42'], 'ERR_MULTIFD_USAGE')).toContain('zstd level 42 is outside 1-19');
+    expect(await failsWith([...SAMPLE, '--levels', '99'], 'ERR_MULTIFD_USAGE')).toContain('--levels 99: a level needs its method: METHOD:LEVEL');
   });
 
   it('a plugin that does not load, and one that registers nothing', async () => {

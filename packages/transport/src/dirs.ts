@@ -44,5 +44,6 @@ function statOrUndefined(p: string): fs.Stats | undefined {
 
 function ioError(e: unknown, file: string, what: string): MultifdError {
   const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR') return new MultifdError('ERR_MULTIFD_IO', 'a part of the path is not a directory', { file }, { cause: e });
   return new MultifdError('ERR_MULTIFD_IO', `${what}${code ? ` (${code})` : ''}`, { file }, { cause: e });
 }

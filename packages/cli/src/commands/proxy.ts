@@ -7,6 +7,7 @@
  */
 import { MigrationProxy } from '@multifd/transport';
 import { booleanOption, channelsOption, requiredOption, stringOption, usageError } from '../args.js';
+import { createRegistry, methodOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { relayOptionTable, relayOptions, relaySummary } from './relay-options.js';
@@ -46,7 +47,8 @@ certificate. To use one set for both sides, give the same files to both
     if (positionals.length > 0) throw usageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])}`);
     const listen = requiredOption(values, 'listen', 'proxy');
     const inChannels = channelsOption(values, 'channels', 'proxy');
-    const inMethod = stringOption(values, 'in-method');
+    const inMethodText = stringOption(values, 'in-method');
+    const inMethod = inMethodText !== undefined ? methodOption(createRegistry(), '--in-method', inMethodText).name : undefined;
     const cwd = io.cwd ?? process.cwd();
     const options = relayOptions(values, 'proxy', 'out-', { channels: inChannels, ...(inMethod ? { method: inMethod } : {}) }, cwd);
     const inTls = tlsServerOptions(values, 'proxy', cwd);

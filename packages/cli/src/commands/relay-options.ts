@@ -4,7 +4,7 @@
  */
 import type { RelayOptions } from '@multifd/transport';
 import { integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
-import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
+import { PROFILE_OPTION, createRegistry, levelHelp, levelOption, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import type { OptionTable, OptionValues } from '../command.js';
 import { tlsClientOptionTable, tlsClientOptions } from '../tls-options.js';
 
@@ -13,7 +13,7 @@ export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
     to: { type: 'string', short: 't', valueName: 'HOST:PORT', description: 'the destination (QEMU -incoming, or multifd receive)' },
     [`${prefix}channels`]: { type: 'string', valueName: 'M', description: "outgoing channels (the destination's multifd-channels)" },
     [`${prefix}method`]: { type: 'string', valueName: 'X', description: "outgoing method (the destination's multifd-compression): nocomp|none, zlib, zstd" },
-    [`${prefix}level`]: { type: 'string', valueName: 'L', description: 'outgoing compression level (zlib 0-9, zstd 1-19; default 1)' },
+    [`${prefix}level`]: { type: 'string', valueName: 'L', description: levelHelp('outgoing ') },
     uuid: { type: 'string', valueName: 'U', description: "uuid for the outgoing channels (default: the incoming channels')" },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
     profile: { ...PROFILE_OPTION, description: 'wire variant of the outgoing channels: qemu-7.2 (default) or qemu-10 (the destination must match the source)' },
@@ -36,7 +36,7 @@ export function relayOptions(
   const methodText = stringOption(values, `${prefix}method`) ?? defaults.method;
   if (methodText === undefined) throw usageError(`${command}: --${prefix}method is required (see 'multifd ${command} --help')`);
   const method = methodOption(createRegistry(), `--${prefix}method`, methodText);
-  const level = integerOption(values, `${prefix}level`, { min: 0, max: 22 });
+  const level = levelOption(values, `${prefix}level`, method);
   const uuid = uuidOption(values);
   const tls = tlsClientOptions(values, command, prefix, cwd);
   return {

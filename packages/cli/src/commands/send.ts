@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { blockFileName } from '@multifd/core';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
 import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
-import { PROFILE_OPTION, createRegistry, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
+import { PROFILE_OPTION, createRegistry, levelHelp, levelOption, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
 import { dirtyPages } from '../dirty-pages.js';
 import { checkOutputDir } from '../output-paths.js';
@@ -39,7 +39,7 @@ client certificate to a receiver that verifies peers.`,
     to: { type: 'string', short: 't', valueName: 'HOST:PORT', description: 'where `multifd receive` (or a QEMU destination) listens' },
     channels: { type: 'string', short: 'c', valueName: 'N', description: 'number of multifd channels (1-255)' },
     method: { type: 'string', short: 'm', valueName: 'M', description: 'compression: nocomp|none, zlib, zstd (or a registered value 0-7)' },
-    level: { type: 'string', valueName: 'L', description: 'compression level (zlib 0-9, zstd 1-19; default 1)' },
+    level: { type: 'string', valueName: 'L', description: levelHelp() },
     iterations: { type: 'string', valueName: 'K', description: 'passes over memory (default 1)' },
     dirty: { type: 'string', valueName: 'F', description: 'fraction of pages rewritten before each pass after the first (default 0.02)' },
     'save-final': { type: 'string', valueName: 'DIR', description: 'write the final RAM images to DIR/<block>.bin' },
@@ -56,7 +56,7 @@ client certificate to a receiver that verifies peers.`,
     const to = requiredOption(values, 'to', 'send');
     const channels = channelsOption(values, 'channels', 'send');
     const method = methodOption(createRegistry(), '--method', requiredOption(values, 'method', 'send'));
-    const level = integerOption(values, 'level', { min: 0, max: 22 });
+    const level = levelOption(values, 'level', method);
     const iterations = integerOption(values, 'iterations', { min: 1, max: 1000 }, 1)!;
     const dirtyText = stringOption(values, 'dirty') ?? '0.02';
     const dirty = Number(dirtyText);

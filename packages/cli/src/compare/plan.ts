@@ -48,6 +48,8 @@ export const LEVEL_SPEC = /^([a-z0-9][a-z0-9_-]*)(?::(\d+(?:-\d+)?(?:,\d+(?:-\d+
 export function parseLevels(values: readonly string[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const word of values.flatMap((v) => v.split(/[\s;]+/)).filter(Boolean)) {
+    // A bare number is a level without its method, not a method value.
+    if (/^\d+(?:[-,]\d+)*$/.test(word)) throw usageError(`--levels ${word}: a level needs its method: METHOD:LEVEL, e.g. zstd:${word}`);
     const m = LEVEL_SPEC.exec(word);
     if (!m) throw usageError(`--levels ${word}: expected METHOD:LEVEL[,LEVEL...] (e.g. zlib:1,6,9 zstd:1-3)`);
     const levels = out.get(m[1]!) ?? [];
@@ -61,14 +63,14 @@ export function parseLevels(values: readonly string[]): Map<string, number[]> {
   return out;
 }
 
-/** The rows, in order: method (by value), zlib backend, level, channels. Unknown methods and bad levels throw (exit 1). */
+/** The rows, in order: method (by value), zlib backend, level, channels. Unknown methods and bad levels are usage errors (exit 2). */
 export function planRows(registry: CodecRegistry, o: PlanOptions): RowSpec[] {
   const lookup = (name: string, option: string) => {
     try {
       return registry.lookup(name);
     } catch (e) {
       if (!MultifdError.is(e)) throw e;
-      throw new MultifdError(e.code, `${option} ${name}: ${e.detail}`);
+      throw usageError(`${option} ${name}: ${e.detail}`);
     }
   };
   const levelsOf = new Map<number, readonly number[]>();
@@ -104,6 +106,6 @@ function checkLevel(codec: AnyMultiFDMethods, level: number): number | undefined
   try {
     return resolveLevel(codec, level);
   } catch (e) {
-    throw MultifdError.is(e) ? new MultifdError(e.code, `--levels: ${e.detail}`) : e;
+    throw MultifdError.is(e) ? usageError(`--levels: ${e.detail}`) : e;
   }
 }
