@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseCommandArgs, usageError, wantsHelp } from './args.js';
 import { COMMANDS, findCommand } from './commands/index.js';
-import { commandHelp, globalHelp } from './help.js';
+import { commandHelp, globalHelp, helpWidth } from './help.js';
 import type { CliIo } from './io.js';
 import { EXIT_OK, errorLine, exitCodeFor } from './report-error.js';
 
@@ -21,7 +21,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     const [name, ...rest] = argv;
     if (name === '--help' || name === '-h') {
-      io.stdout.write(globalHelp(COMMANDS, version()));
+      io.stdout.write(globalHelp(COMMANDS, version(), helpWidth(io.stdout)));
       return EXIT_OK;
     }
     if (name === '--version' || name === '-V') {
@@ -31,14 +31,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (name === 'help') {
       const topic = rest[0] !== undefined ? findCommand(rest[0]) : undefined;
       if (rest[0] !== undefined && !topic) throw unknownCommand(rest[0]);
-      io.stdout.write(topic ? commandHelp(topic) : globalHelp(COMMANDS, version()));
+      io.stdout.write(topic ? commandHelp(topic, helpWidth(io.stdout)) : globalHelp(COMMANDS, version(), helpWidth(io.stdout)));
       return EXIT_OK;
     }
     if (name === undefined) throw usageError("no command given (see 'multifd --help')");
     const command = findCommand(name);
     if (!command) throw name.startsWith('-') ? usageError(`unknown option ${name} (see 'multifd --help')`) : unknownCommand(name);
     if (wantsHelp(rest)) {
-      io.stdout.write(commandHelp(command));
+      io.stdout.write(commandHelp(command, helpWidth(io.stdout)));
       return EXIT_OK;
     }
     return await command.run(parseCommandArgs(command, rest), io);

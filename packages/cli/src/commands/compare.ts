@@ -14,7 +14,7 @@ import { renderSvg } from '../compare/chart.js';
 import { loadInputs } from '../compare/inputs.js';
 import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } from '../compare/plan.js';
 import { loadCompareCodecs } from '../compare/plugins.js';
-import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult } from '../compare/report.js';
+import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult, type TableOptions } from '../compare/report.js';
 import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
 import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
@@ -67,6 +67,7 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
     json: { type: 'boolean', description: 'print the result as JSON' },
     csv: { type: 'boolean', description: 'print the result as CSV (a header, one line per row)' },
     markdown: { type: 'boolean', description: 'print the result as a Markdown table' },
+    wide: { type: 'boolean', description: "every column of the table, whatever the terminal's width" },
     svg: { type: 'string', valueName: 'FILE', description: 'also write a chart of ratio against throughput to FILE' },
     emit: { type: 'string', valueName: 'DIR', description: "keep every row's streams, exactly as on the wire, under DIR" },
   },
@@ -105,7 +106,7 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
       }
       const result = buildResult(input.sources, input.blocks, measured);
       // The results first: a chart or index that fails to write loses nothing measured.
-      io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result));
+      io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result, tableOptions(io, o.wide)));
       if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
       if (svgFile !== undefined) await writeFileAtomic(svgFile, await renderSvg(result));
       return 0;
@@ -115,7 +116,13 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
   },
 });
 
+/** The table's width: the terminal's, unless --wide or the output is not a terminal (then every column). */
+function tableOptions(io: CliIo, wide: boolean): TableOptions {
+  return !wide && io.stdout.isTTY && io.stdout.columns ? { width: io.stdout.columns } : {};
+}
+
 interface CompareOptions {
+  wide: boolean;
   inputs: string[];
   plugins: string[];
   plan: Parameters<typeof planRows>[1] & { zlibBackends: ZlibBackend[] };
@@ -173,6 +180,7 @@ export function parseCompareOptions(values: OptionValues, positionals: readonly 
       profiles: [...new Set(profiles)],
     },
     sampleSize,
+    wide: booleanOption(values, 'wide'),
     format: formats[0] ?? 'table',
     ...(svg !== undefined ? { svg } : {}),
     ...(emit !== undefined ? { emit } : {}),

@@ -4,6 +4,7 @@
  * the three stages a migration pipelines (compress, the link, decompress):
  * max(wire bits / link, input / compress rate, input / decompress rate).
  */
+import { reflow } from '../text-wrap.js';
 import type { RowMeasurement } from './run-row.js';
 
 /** Link speeds the projection is made for, in Gbit/s. */
@@ -32,7 +33,12 @@ export function projectedSeconds(row: Pick<RowMeasurement, 'inputBytes' | 'wireB
   return Math.max(link, compute(row.compress), compute(row.decompress));
 }
 
-/** Rows with their projections and the best row per link speed marked. */
+/**
+ * Rows with their projections and the best row per link speed marked. Times
+ * that show the same (three significant digits) are a tie, which goes to the
+ * row with fewer wire bytes, then fewer channels, then the earlier row: the
+ * mark does not wander between tied rows from run to run.
+ */
 export function withProjections(rows: readonly (RowMeasurement & { emitted?: string })[]): CompareRow[] {
   const out: CompareRow[] = rows.map((r) => ({
     ...r,
@@ -40,8 +46,14 @@ export function withProjections(rows: readonly (RowMeasurement & { emitted?: str
     bestAt: [],
   }));
   for (const g of LINKS_GBPS) {
+    const shown = (r: CompareRow) => Number(seconds(r.transferSeconds[g]!));
     let best: CompareRow | undefined;
-    for (const r of out) if (!best || r.transferSeconds[g]! < best.transferSeconds[g]!) best = r;
+    for (const r of out) {
+      if (!best) best = r;
+      else if (shown(r) !== shown(best)) {
+        if (shown(r) < shown(best)) best = r;
+      } else if (r.wireBytes !== best.wireBytes ? r.wireBytes < best.wireBytes : r.channels < best.channels) best = r;
+    }
     best?.bestAt.push(g);
   }
   return out;
@@ -52,30 +64,34 @@ const mb = (bytes: number) => bytes / 1e6;
 interface Column {
   title: string;
   align: 'left' | 'right';
+  /** Which columns a narrow terminal keeps: the highest. */
+  keep: number;
   cell(r: CompareRow): string;
 }
 
 /** The table's columns; `mark` decorates the best time at a link speed. */
 function columns(mark: (text: string) => string): Column[] {
-  const time = (g: number): Column => ({
+  const time = (g: number, keep: number): Column => ({
     title: `${g}G s`,
     align: 'right',
+    keep,
     cell: (r) => (r.bestAt.includes(g) ? mark(seconds(r.transferSeconds[g]!)) : seconds(r.transferSeconds[g]!)),
   });
+  const keeps = [75, 72, 45, 40];
   return [
-    { title: 'method', align: 'left', cell: (r) => r.method },
-    { title: 'level', align: 'right', cell: (r) => (r.level === null ? '-' : String(r.level)) },
-    { title: 'ch', align: 'right', cell: (r) => String(r.channels) },
-    { title: 'profile', align: 'left', cell: (r) => (r.profile === 'qemu-10' ? '10' : '7.2') },
-    { title: 'input MB', align: 'right', cell: (r) => mb(r.inputBytes).toFixed(1) },
-    { title: 'zero pages', align: 'right', cell: (r) => String(r.zeroPages) },
-    { title: 'wire MB', align: 'right', cell: (r) => mb(r.wireBytes).toFixed(1) },
-    { title: 'ratio', align: 'right', cell: (r) => r.ratio.toFixed(2) },
-    { title: 'comp MB/s', align: 'right', cell: (r) => r.compress.mbps.toFixed(0) },
-    { title: 'decomp MB/s', align: 'right', cell: (r) => r.decompress.mbps.toFixed(0) },
-    { title: 'CPU s', align: 'right', cell: (r) => (r.compress.cpuSeconds + r.decompress.cpuSeconds).toFixed(2) },
-    { title: 'peak RSS MB', align: 'right', cell: (r) => mb(r.peakRssBytes).toFixed(0) },
-    ...LINKS_GBPS.map(time),
+    { title: 'method', align: 'left', keep: 100, cell: (r) => r.method },
+    { title: 'level', align: 'right', keep: 90, cell: (r) => (r.level === null ? '-' : String(r.level)) },
+    { title: 'ch', align: 'right', keep: 90, cell: (r) => String(r.channels) },
+    { title: 'profile', align: 'left', keep: 80, cell: (r) => (r.profile === 'qemu-10' ? '10' : '7.2') },
+    { title: 'input MB', align: 'right', keep: 20, cell: (r) => mb(r.inputBytes).toFixed(1) },
+    { title: 'zero pages', align: 'right', keep: 10, cell: (r) => String(r.zeroPages) },
+    { title: 'wire MB', align: 'right', keep: 50, cell: (r) => mb(r.wireBytes).toFixed(1) },
+    { title: 'ratio', align: 'right', keep: 85, cell: (r) => r.ratio.toFixed(2) },
+    { title: 'comp MB/s', align: 'right', keep: 70, cell: (r) => r.compress.mbps.toFixed(0) },
+    { title: 'decomp MB/s', align: 'right', keep: 65, cell: (r) => r.decompress.mbps.toFixed(0) },
+    { title: 'CPU s', align: 'right', keep: 35, cell: (r) => (r.compress.cpuSeconds + r.decompress.cpuSeconds).toFixed(2) },
+    { title: 'peak RSS MB', align: 'right', keep: 30, cell: (r) => mb(r.peakRssBytes).toFixed(0) },
+    ...LINKS_GBPS.map((g, i) => time(g, keeps[i] ?? 40)),
   ];
 }
 
@@ -96,21 +112,43 @@ const NOTES = [
   'the slowest of link, compress and decompress.',
 ];
 
+export interface TableOptions {
+  /** Characters per line: columns are left out, least useful first, until the table fits. Default: every column. */
+  width?: number;
+}
+
 /** The table for a terminal: aligned columns, the best time at each link speed followed by '*'. */
-export function formatTable(result: CompareResult): string {
-  const cols = columns((t) => `${t}*`);
-  const cells = result.rows.map((r) => cols.map((c) => c.cell(r)));
-  const widths = cols.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
+export function formatTable(result: CompareResult, options: TableOptions = {}): string {
+  let cols = columns((t) => `${t}*`);
+  const cellsOf = (cs: Column[]) => result.rows.map((r) => cs.map((c) => c.cell(r)));
+  const widthsOf = (cs: Column[], cells: string[][]) => cs.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
+  const lineWidth = (widths: number[]) => widths.reduce((n, w) => n + w, 0) + 2 * (widths.length - 1);
+  const left: string[] = [];
+  const width = options.width;
+  if (width !== undefined) {
+    // Drop the least useful column while the table is too wide (method, level, ch, profile and ratio always stay).
+    for (;;) {
+      if (lineWidth(widthsOf(cols, cellsOf(cols))) <= width) break;
+      const drop = cols.filter((c) => c.keep < 85).reduce<Column | undefined>((a, c) => (!a || c.keep < a.keep ? c : a), undefined);
+      if (!drop) break;
+      left.push(drop.title);
+      cols = cols.filter((c) => c !== drop);
+    }
+  }
+  const cells = cellsOf(cols);
+  const widths = widthsOf(cols, cells);
   const line = (values: readonly string[]) =>
     values.map((v, i) => (cols[i]!.align === 'left' ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  const wrapAt = width ?? 100;
+  const notes = left.length > 0 ? [`left out to fit ${width} columns: ${left.join(', ')} (--wide, --json or --csv show every column);`, ...NOTES] : NOTES;
   return [
-    inputLine(result),
+    reflow(inputLine(result), wrapAt),
     '',
     line(cols.map((c) => c.title)),
     ...cells.map(line),
     '',
     '* fastest at that link speed',
-    ...NOTES,
+    reflow(notes.join(' '), wrapAt),
     '',
   ].join('\n');
 }
