@@ -91,6 +91,21 @@ describe('signals', () => {
     expect(exit.afterSignalMs).toBeLessThan(4000);
   });
 
+  it('a compare killed outright (SIGKILL) leaves its temp folder, which the next compare removes', async () => {
+    const tmp = tempDir();
+    const compareDirs = () => readdirSync(tmp).filter((f) => f.startsWith('multifd-compare-'));
+    const child = spawn(process.execPath, [BIN, 'compare', '--sample-size', '64M', '--methods', 'zlib', '--channels', '1'], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    while (compareDirs().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const left = compareDirs();
+    expect(left).toHaveLength(1);
+    const next = spawnSync(process.execPath, [BIN, 'compare', '--sample-size', '4M', '--methods', 'nocomp', '--channels', '1', '--profiles', 'qemu-7.2'], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(next.status, next.stderr).toBe(0);
+    expect(compareDirs()).toEqual([]);
+  });
+
   it('a command that cannot stop (decode waiting on a FIFO that never sends) still ends, of the signal, at the 2 s deadline', async () => {
     const exit = await blockedDecode(1);
     // It dies of the signal (a thread blocked in read() would keep process.exit() waiting).

@@ -6,7 +6,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { MainStreamEncoder, MultifdError, PAGE_SIZE, encodeInitialPacket, encodePacketHeader } from '@multifd/core';
 import { MigrationReceiver, MigrationSender } from '@multifd/transport';
 import { image, settleTime } from './helpers.js';
@@ -36,10 +38,12 @@ describe('limits', () => {
 
   it('a peer announcing full packets on every channel and stalling mid-payload costs the receiver a bounded amount of memory', async () => {
     const channels = 16;
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'multifd-limits-'));
+    onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
     // The receiver runs in its own process, so its peak RSS (VmHWM) is its own.
     const script = `
       import { MigrationReceiver } from '@multifd/transport';
-      const r = new MigrationReceiver({ listen: '127.0.0.1:0', channels: ${channels}, out: ${JSON.stringify(fs.mkdtempSync('/tmp/multifd-limits-'))}, handshakeTimeoutMs: 20000, idleTimeoutMs: 3000 });
+      const r = new MigrationReceiver({ listen: '127.0.0.1:0', channels: ${channels}, out: ${JSON.stringify(out)}, handshakeTimeoutMs: 20000, idleTimeoutMs: 3000 });
       const a = await r.listen();
       console.log(JSON.stringify({ port: a.port }));
       const out = await r.done().then(() => 'done', (e) => e.code);

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectStreamKind, type StreamInput } from '@multifd/core';
 import { MemorySink } from '@multifd/core';
@@ -32,7 +34,7 @@ describe('decoding with one worker per channel', () => {
 
   it('streams a sender wrote to files decode back to its memory', async () => {
     const mem = image(8 << 20, 'files');
-    const dir = fs.mkdtempSync('/tmp/multifd-emit-');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'multifd-emit-'));
     try {
       await sendMigration({ output: { files: dir }, channels: 3, method: 'zstd', blocks: [{ name: 'pc.ram', memory: mem }] });
       const input = (f: string) => ({ label: f, source: fs.createReadStream(`${dir}/${f}`) });
