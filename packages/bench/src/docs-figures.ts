@@ -6,10 +6,11 @@
  *
  *   compare    README.md: compare's table and docs/compare-sample.svg (~3 min)
  *   lz4        examples/lz4-codec/README.md: the plugin against nocomp and zstd (~1 min)
+ *   benches    README.md: `npm run bench` and `npm run bench:compare` (~6 min)
  *   transport  README.md: bench:transport under both wire profiles (~35 min;
  *              needs QEMU 7.2 and .cache/qemu-10.0, see .ci/install-qemu-10)
  *
- * Default: compare and lz4. `--only NAME[,NAME]` picks sections;
+ * Default: compare, lz4 and benches. `--only NAME[,NAME]` picks sections;
  * `--check` only verifies that every section's markers are in place.
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +23,8 @@ import { replaceSection, transportTable, type TransportReport } from './figures.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'packages/cli/dist/bin.js');
 const TRANSPORT_BENCH = path.join(ROOT, 'packages/bench/dist/transport-bench.js');
+const DECODE_BENCH = path.join(ROOT, 'packages/bench/dist/decode-bench.js');
+const COMPARE_BENCH = path.join(ROOT, 'packages/bench/dist/compare-bench.js');
 const QEMU10 = path.join(ROOT, '.cache/qemu-10.0');
 
 interface Section {
@@ -63,6 +66,18 @@ const SECTIONS: Section[] = [
     },
   },
   {
+    name: 'benches',
+    file: 'README.md',
+    async make() {
+      const decode = await run(DECODE_BENCH, ['--reps', '3']);
+      const compare = await run(COMPARE_BENCH, ['--size', '64M', '--reps', '5', '--methods', 'zlib,zstd']);
+      return {
+        command: 'npm run bench -- --reps 3; npm run bench:compare -- --size 64M --reps 5 --methods zlib,zstd',
+        text: `\`npm run bench -- --reps 3\`:\n\n\`\`\`text\n${decode.trim()}\n\`\`\`\n\n\`npm run bench:compare -- --size 64M --reps 5 --methods zlib,zstd\`:\n\n\`\`\`text\n${compare.trim()}\n\`\`\``,
+      };
+    },
+  },
+  {
     name: 'transport',
     file: 'README.md',
     async make() {
@@ -90,7 +105,7 @@ function stamp(command: string, load: number[]): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const onlyAt = argv.indexOf('--only');
-  const names = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : ['compare', 'lz4'];
+  const names = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : ['compare', 'lz4', 'benches'];
   const unknown = names.filter((n) => !SECTIONS.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')} (sections: ${SECTIONS.map((s) => s.name).join(', ')})`);
   for (const section of SECTIONS.filter((s) => names.includes(s.name) || argv.includes('--check'))) {

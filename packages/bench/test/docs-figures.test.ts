@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('docs:figures', () => {
   it('finds the markers of every section it regenerates, each with a line that says when it was made', () => {
-    for (const [file, name] of [['README.md', 'compare'], ['README.md', 'transport'], ['examples/lz4-codec/README.md', 'lz4']] as const) {
+    for (const [file, name] of [['README.md', 'compare'], ['README.md', 'benches'], ['README.md', 'transport'], ['examples/lz4-codec/README.md', 'lz4']] as const) {
       const text = fs.readFileSync(`${ROOT}${file}`, 'utf8');
       expect(() => replaceSection(text, name, 'x', file)).not.toThrow();
       const body = text.slice(text.indexOf(`<!-- figures:${name} -->`), text.indexOf(`<!-- /figures:${name} -->`));
