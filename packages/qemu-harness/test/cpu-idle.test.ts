@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cpuShares, cpuSnapshot, processCpuSeconds, waitForQuietCpu } from '../src/index.js';
 
+/** A script that spins until its process has used 300 ms of CPU. */
+const BURN_300MS_CPU = 'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system >= 300000) break; }';
+
 describe('cpu idle helpers', () => {
   it('splits CPU time into idle, watched and others', () => {
     const before = { total: 1000, idle: 500, watched: 100 };
@@ -20,8 +23,8 @@ describe('cpu idle helpers', () => {
 
   it("counts a child process this one ran to its end as watched, not as others' load", () => {
     const a = cpuSnapshot();
-    // A child that burns ~300 ms of CPU and exits; execFileSync waits for it.
-    execFileSync(process.execPath, ['-e', 'const t = Date.now() + 300; while (Date.now() < t);']);
+    // A child that burns 300 ms of its own CPU time (not of wall time: a loaded machine gives it less) and exits; execFileSync waits for it.
+    execFileSync(process.execPath, ['-e', BURN_300MS_CPU]);
     const b = cpuSnapshot();
     const ticksPerSecond = 100; // USER_HZ
     expect((b.watched - a.watched) / ticksPerSecond).toBeGreaterThan(0.2);
@@ -29,8 +32,12 @@ describe('cpu idle helpers', () => {
 
   it("reads a process's own CPU seconds, and 0 for one that is gone", () => {
     const before = processCpuSeconds(process.pid);
-    const stop = Date.now() + 300;
-    while (Date.now() < stop); // burn ~300 ms of CPU
+    const start = process.cpuUsage();
+    // 300 ms of this process's CPU time, however long that takes on a loaded machine.
+    for (;;) {
+      const used = process.cpuUsage(start);
+      if (used.user + used.system >= 300_000) break;
+    }
     const used = processCpuSeconds(process.pid) - before;
     expect(used).toBeGreaterThan(0.2);
     expect(used).toBeLessThan(2);
