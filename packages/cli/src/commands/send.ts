@@ -4,16 +4,15 @@
  * protocol: a main connection with the RAM section and N multifd channels,
  * one worker thread each.
  */
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { blockFileName } from '@multifd/core';
+import { resolve } from 'node:path';
 import { MigrationSender, type TransferProgress } from '@multifd/transport';
 import { booleanOption, channelsOption, integerOption, requiredOption, stringOption, usageError, uuidOption } from '../args.js';
 import { PROFILE_OPTION, createRegistry, levelHelp, levelOption, methodOption, profileOption, zlibBackendOption } from '../codecs.js';
 import { defineCommand } from '../command.js';
-import { dirtyPages } from '../dirty-pages.js';
+import { dirtyPages, saveFinal, withOverlays } from '../dirty-pages.js';
 import { checkOutputDir } from '../output-paths.js';
-import { loadRamImages } from '../ram-images.js';
+import { ramImageBlocks } from '../ram-images.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { createTransferBar } from '../transfer-progress.js';
 import { tlsClientOptionTable, tlsClientOptions } from '../tls-options.js';
 
@@ -68,7 +67,10 @@ client certificate to a receiver that verifies peers.`,
     const finalDir = stringOption(values, 'save-final');
     if (finalDir !== undefined) checkOutputDir(resolve(cwd, finalDir), '--save-final');
 
-    const blocks = loadRamImages(positionals, cwd);
+    const images = ramImageBlocks(positionals, cwd);
+    // Rewritten pages of later iterations go to overlay files; the images are never written.
+    const work = iterations > 1 ? await makeTempDir('multifd-send-') : undefined;
+    const blocks = work !== undefined ? withOverlays(images, work) : images;
     const sender = new MigrationSender({
       to,
       channels,
@@ -98,13 +100,11 @@ client certificate to a receiver that verifies peers.`,
         for (let i = 2; i < iterations; i++) await sender.pass(dirtyPages(sender.blocks, dirty, i));
         result = await sender.complete(dirtyPages(sender.blocks, dirty, iterations));
       }
+      if (finalDir !== undefined) saveFinal(sender.blocks, resolve(cwd, finalDir));
     } finally {
       bar.done();
       io.signal?.removeEventListener('abort', onAbort);
-    }
-    if (finalDir !== undefined) {
-      const dir = resolve(cwd, finalDir);
-      for (const b of sender.blocks) writeFileSync(join(dir, blockFileName(b.name)), b.memory.subarray(0, b.usedLength));
+      if (work !== undefined) await removeTempDir(work);
     }
     const seconds = result.elapsedMs / 1000;
     const used = process.cpuUsage(cpu);
@@ -122,7 +122,7 @@ client certificate to a receiver that verifies peers.`,
       /** CPU time of this process, all threads, over the migration (thread start-up excluded, like `seconds`). */
       cpuSeconds: (used.user + used.system) / 1e6,
       perChannel: result.channels,
-      /** Peak resident memory of this process (it holds the RAM images). */
+      /** Peak resident memory of this process (the channel workers read the images in windows). */
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
     io.stdout.write(

@@ -19,9 +19,16 @@ import { MainStreamEncoder } from '../main-stream/encoder.js';
 import type { ScanPages } from '../pages/zero-scan.js';
 import { MIG_CMD_SWITCHOVER_START } from '../main-stream/format.js';
 import { QEMU_7_2, type WireProfile } from '../profile.js';
-import type { RAMBlock } from '../ramblock.js';
+import type { RAMBlock, RAMBlockInfo } from '../ramblock.js';
 
-export type PlanStep =
+/**
+ * A block the planner plans for: its name and used length, and, when the
+ * executor reads pages from memory, that memory (a file-backed block has
+ * none: its executor reads the file).
+ */
+export type PlannedBlock = RAMBlockInfo & { readonly memory?: Uint8Array };
+
+export type PlanStep<B extends PlannedBlock = RAMBlock> =
   /** Bytes for the main connection. */
   | { kind: 'main'; bytes: Uint8Array }
   /**
@@ -30,7 +37,7 @@ export type PlanStep =
    * ones in packets of up to 128, and reports the zero ones back with
    * planner.zeroPages() (QEMU 7.2 sends those as main-stream records).
    */
-  | { kind: 'scan'; block: RAMBlock; pages: ScanPages; zeroInPackets: boolean }
+  | { kind: 'scan'; block: B; pages: ScanPages; zeroInPackets: boolean }
   /** Every scan so far must be finished and its zero pages reported. */
   | { kind: 'drain' }
   /** Every channel sends a SYNC packet after the packets it already has. */
@@ -48,8 +55,8 @@ export interface PageRef {
  */
 export type PageSelection = 'all' | Iterable<PageRef> | ReadonlyMap<string, Iterable<number>>;
 
-export interface PlannerOptions {
-  blocks: readonly RAMBlock[];
+export interface PlannerOptions<B extends PlannedBlock = RAMBlock> {
+  blocks: readonly B[];
   /** Machine name for the configuration section. */
   machine?: string;
   /** Main-stream bytes to gather before emitting them (default 64 KiB). */
@@ -60,8 +67,8 @@ export interface PlannerOptions {
   profile?: WireProfile;
 }
 
-export class MigrationPlanner {
-  readonly #blocks: Map<string, RAMBlock>;
+export class MigrationPlanner<B extends PlannedBlock = RAMBlock> {
+  readonly #blocks: Map<string, B>;
   readonly #main: MainStreamEncoder;
   readonly #mainChunk: number;
   readonly #scanPages: number;
@@ -71,21 +78,21 @@ export class MigrationPlanner {
   /** Pages handled per pass: [zero records, normal pages]. */
   readonly counts = { zeroPages: 0, normalPages: 0, packets: 0, syncs: 0 };
 
-  constructor(options: PlannerOptions) {
+  constructor(options: PlannerOptions<B>) {
     this.#blocks = new Map(options.blocks.map((b) => [b.name, b]));
     this.profile = options.profile ?? QEMU_7_2;
     this.#main = new MainStreamEncoder({ machine: options.machine ?? this.profile.machine });
     this.#mainChunk = options.mainChunk ?? 64 * 1024;
     this.#scanPages = Math.max(1, options.scanPages ?? 8 * PAGES_PER_PACKET);
     for (const b of options.blocks) {
-      if (b.memory.length < b.usedLength) {
+      if (b.memory && b.memory.length < b.usedLength) {
         throw new MultifdError('ERR_MULTIFD_TOO_LARGE', `RAMBlock ${b.name}: ${b.memory.length} bytes of memory for a used length of ${b.usedLength}`);
       }
     }
   }
 
   /** Header, configuration and START section (with its sync). */
-  *start(): Generator<PlanStep> {
+  *start(): Generator<PlanStep<B>> {
     if (this.#started) throw new MultifdError('ERR_MULTIFD_STATE', 'start() twice');
     this.#started = true;
     const bytes = this.#main.start(
@@ -112,7 +119,7 @@ export class MigrationPlanner {
    * channels, then, once they are drained, the zero pages' records, a sync
    * and the section's EOS.
    */
-  *pass(pages: PageSelection, last = false): Generator<PlanStep> {
+  *pass(pages: PageSelection, last = false): Generator<PlanStep<B>> {
     if (!this.#started || this.#ended) throw new MultifdError('ERR_MULTIFD_STATE', `pass() ${this.#ended ? 'after the last pass' : 'before start()'}`);
     if (last && this.profile.switchoverCommand) yield { kind: 'main', bytes: this.#main.command(MIG_CMD_SWITCHOVER_START) };
     this.#main.begin(last ? 'end' : 'part');
@@ -136,7 +143,7 @@ export class MigrationPlanner {
    * records of the open section. Returns main-stream bytes to send once
    * enough have gathered.
    */
-  zeroPages(block: RAMBlock, offsets: readonly number[]): Uint8Array | undefined {
+  zeroPages(block: RAMBlockInfo, offsets: readonly number[]): Uint8Array | undefined {
     for (const off of offsets) this.#main.zero(block.name, off);
     this.counts.zeroPages += offsets.length;
     return this.#main.drainIfOver(this.#mainChunk);
@@ -150,7 +157,7 @@ export class MigrationPlanner {
   }
 
   /** The selection as (block, offsets) runs; 'all' means every page of the block. */
-  *#byBlock(pages: PageSelection): Generator<[RAMBlock, Iterable<number> | 'all']> {
+  *#byBlock(pages: PageSelection): Generator<[B, Iterable<number> | 'all']> {
     if (pages === 'all') {
       for (const b of this.#blocks.values()) yield [b, 'all'];
       return;
@@ -160,7 +167,7 @@ export class MigrationPlanner {
       return;
     }
     // A list of PageRefs: group consecutive refs of one block.
-    let block: RAMBlock | undefined;
+    let block: B | undefined;
     let run: number[] = [];
     for (const ref of pages as Iterable<PageRef>) {
       if (ref.block !== block?.name) {
@@ -173,14 +180,14 @@ export class MigrationPlanner {
     if (block && run.length > 0) yield [block, run];
   }
 
-  #block(name: string): RAMBlock {
+  #block(name: string): B {
     const b = this.#blocks.get(name);
     if (!b) throw new MultifdError('ERR_MULTIFD_UNKNOWN_RAMBLOCK', `unknown RAMBlock ${JSON.stringify(name)}`);
     return b;
   }
 
   /** Scan steps of at most #scanPages pages for `offsets` of one block. */
-  *#scans(block: RAMBlock, offsets: Iterable<number> | 'all'): Generator<PlanStep> {
+  *#scans(block: B, offsets: Iterable<number> | 'all'): Generator<PlanStep<B>> {
     const used = block.usedLength;
     const step = this.#scanPages;
     const zeroInPackets = this.profile.zeroPages === 'packet';

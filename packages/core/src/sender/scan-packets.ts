@@ -29,6 +29,12 @@ export interface ScanOptions {
   nextNum?: () => bigint;
   /** Write one packet; its payload ranges are valid only until the promise settles (then its lease is released). */
   emit: (packet: EncodedPacket) => Promise<void> | void;
+  /**
+   * The block offset of a page at `offset` of `memory`, when `memory` is a
+   * window of the block (a file-backed block read in pieces); default: the
+   * same offset.
+   */
+  blockOffset?: (offset: number) => number;
 }
 
 export async function sendScan(encoder: PacketEncoder, block: Pick<RAMBlock, 'name' | 'memory'>, pages: ScanPages, options: ScanOptions): Promise<ScanResult> {
@@ -38,10 +44,11 @@ export async function sendScan(encoder: PacketEncoder, block: Pick<RAMBlock, 'na
   const normal: number[] = [];
   const zeros: number[] = [];
   splitZeroPages(block.memory, pages, (off) => zeros.push(off), (off) => normal.push(off));
+  const at = options.blockOffset;
   const emit = async (offsets: number[], zeroOffsets: number[]) => {
     const num = options.nextNum?.();
-    const p = await encoder.packet(block.name, offsets, pageViews(block.memory, offsets), {
-      ...(zeroOffsets.length > 0 ? { zeroOffsets } : {}),
+    const p = await encoder.packet(block.name, at ? offsets.map(at) : offsets, pageViews(block.memory, offsets), {
+      ...(zeroOffsets.length > 0 ? { zeroOffsets: at ? zeroOffsets.map(at) : zeroOffsets } : {}),
       ...(num !== undefined ? { num } : {}),
     });
     try {
@@ -56,7 +63,7 @@ export async function sendScan(encoder: PacketEncoder, block: Pick<RAMBlock, 'na
   };
   if (!zeroIn) {
     for (let i = 0; i < normal.length; i += PAGES_PER_PACKET) await emit(normal.slice(i, i + PAGES_PER_PACKET), []);
-    result.zeros = zeros;
+    result.zeros = at ? zeros.map(at) : zeros;
     return result;
   }
   // QEMU 10.0: up to 128 listed pages per packet, normal ones first.

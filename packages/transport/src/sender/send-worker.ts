@@ -6,9 +6,11 @@
  * time, in order; DONE is posted once the kernel has the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MultifdError, PACKET_HEADER_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
+import { MultifdError, PACKET_HEADER_SIZE, PAGE_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
+import type { SenderBlock } from '../memory.js';
 import { slotViews } from '../staging.js';
+import { PageReader } from './page-reader.js';
 import { socketError, type Address, type TlsOptions } from '../net.js';
 import { channelStreamFile, openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { unknownMessage, type SendJob, type WorkerReply } from '../worker/protocol.js';
@@ -27,7 +29,8 @@ export interface SendWorkerData {
   level?: number;
   codecOptions?: Record<string, unknown>;
   uuid: Uint8Array;
-  blocks: { name: string; memory: Uint8Array }[];
+  /** The blocks, by index: shared memory, or files this worker reads (see PageReader). */
+  blocks: SenderBlock[];
   /** A relay's staging memory: slots of 128 pages that PAGES jobs read from. */
   staging?: Uint8Array;
   /** packet_num, one counter shared by every channel (as QEMU's), in shared memory. */
@@ -41,6 +44,13 @@ const port = parentPort!;
 const post = (msg: WorkerReply) => port.postMessage(msg);
 
 let output: StreamOutput | undefined;
+/** A page reader per block, made at the block's first job. */
+const readers = new Map<number, PageReader>();
+const readerOf = (block: number) => readers.get(block) ?? readers.set(block, new PageReader(data.blocks[block]!)).get(block)!;
+const closeReaders = () => {
+  for (const r of readers.values()) r.close();
+  readers.clear();
+};
 let encoder: PacketEncoder | undefined;
 let packets = 0;
 /** Send one packet and say DONE. */
@@ -66,7 +76,9 @@ async function handle(job: SendJob): Promise<boolean> {
   switch (job.code) {
     case 'SCAN': {
       const block = data.blocks[job.block]!;
-      const r = await sendScan(enc, block, job.pages, {
+      const w = readerOf(job.block).window(job.pages);
+      const r = await sendScan(enc, { name: block.name, memory: w.memory }, w.pages, {
+        ...(w.blockOffset ? { blockOffset: w.blockOffset } : {}),
         ...(job.zeroInPackets ? { zeroInPackets: true } : {}),
         ...(data.packetNum ? { nextNum: () => Atomics.add(data.packetNum!, 0, 1n) } : {}),
         emit: (p) => out.write([p.header, ...p.payload]),
@@ -83,7 +95,9 @@ async function handle(job: SendJob): Promise<boolean> {
     }
     case 'PACKET': {
       const block = data.blocks[job.block]!;
-      const p = await enc.packet(block.name, job.offsets, pageViews(block.memory, job.offsets), {
+      const w = readerOf(job.block).window(job.offsets);
+      const views = w.blockOffset ? pageViews(w.memory, job.offsets.map((_, i) => i * PAGE_SIZE)) : pageViews(w.memory, job.offsets);
+      const p = await enc.packet(block.name, job.offsets, views, {
         ...(job.sync ? { sync: true } : {}),
         ...(job.zeroOffsets ? { zeroOffsets: job.zeroOffsets } : {}),
         num: job.num,
@@ -100,6 +114,7 @@ async function handle(job: SendJob): Promise<boolean> {
     case 'SYNC':
       return sendPacket(out, job.seq, await enc.sync({ num: job.num }));
     case 'CLOSE':
+      closeReaders();
       await enc.close();
       await out.end();
       // Everything is with the kernel; the receiver keeps its side open until
@@ -108,6 +123,7 @@ async function handle(job: SendJob): Promise<boolean> {
       post({ code: 'CLOSED' });
       return false;
     case 'ABORT':
+      closeReaders();
       output?.destroy();
       return false;
     default:

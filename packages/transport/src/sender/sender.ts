@@ -31,7 +31,7 @@ import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js
 import { checkTlsOptions, parseAddress, socketError, type Address, type TlsOptions } from '../net.js';
 import { MAIN_STREAM_FILE, openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
 import { DEFAULTS } from '../options.js';
-import { sharedBlocks, type RAMBlockInput } from '../memory.js';
+import { senderBlocks, type RAMBlockInput, type SenderBlock } from '../memory.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { SendChannelPool } from './channel-pool.js';
 
@@ -76,10 +76,10 @@ export interface SenderEvents {
 }
 
 export class MigrationSender extends EventEmitter<SenderEvents> {
-  readonly blocks: RAMBlock[];
+  readonly blocks: SenderBlock[];
   readonly #o: SenderOptions;
   readonly #address: Address;
-  #planner: MigrationPlanner;
+  #planner: MigrationPlanner<SenderBlock>;
   readonly #profile: WireProfile;
   #pool: SendChannelPool | undefined;
   #main: StreamOutput | undefined;
@@ -105,10 +105,10 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
     }
-    this.blocks = sharedBlocks(options.blocks);
+    this.blocks = senderBlocks(options.blocks);
     this.#blockIndex = new Map(this.blocks.map((b, i) => [b.name, i]));
     this.#profile = wireProfile(options.profile ?? 'qemu-7.2');
-    this.#planner = new MigrationPlanner({
+    this.#planner = new MigrationPlanner<SenderBlock>({
       blocks: this.blocks,
       profile: this.#profile,
       ...(options.machine ? { machine: options.machine } : {}),
@@ -165,7 +165,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
           ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
           uuid: o.uuid ?? NIL_UUID,
           profile: this.#profile.name,
-          blocks: this.blocks.map((b) => ({ name: b.name, memory: b.memory })),
+          blocks: this.blocks,
         },
         o.channels,
         {
@@ -283,7 +283,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     }
   }
 
-  async #run(steps: Iterable<PlanStep>): Promise<void> {
+  async #run(steps: Iterable<PlanStep<SenderBlock>>): Promise<void> {
     const pool = this.#pool!;
     // Zero pages come back from the workers' scans; their records are
     // written to the main stream in the order the scans finish, one write at
