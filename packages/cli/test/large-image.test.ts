@@ -1,0 +1,91 @@
+/**
+ * Images past 4 GiB (issue 16): a sparse 4.5 GiB image with pages at both
+ * ends of the 4 GiB boundary goes through `send` -> `receive --out` exactly,
+ * each side in bounded memory. Sparse files cost no disk. Each command runs
+ * as its own process (the built bin's main()), which reports its peak RSS.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const IO = fileURLToPath(new URL('../dist/io.js', import.meta.url));
+const GiB = 1024 ** 3;
+const SIZE = 4.5 * GiB;
+/** Pages written into the image: around 0, 1 GiB, and both sides of 4 GiB, and the last page. */
+const PAGES = [0, 5 * 4096, GiB, 2 ** 32 - 8192, 2 ** 32 - 4096, 2 ** 32, 2 ** 32 + 4096, 2 ** 32 + 40 * 4096, SIZE - 4096];
+/** Peak RSS allowed for either side (issue 16: below 512 MiB plus a small per-channel constant). */
+const RSS_CEILING = 512 * 1024 ** 2;
+
+function page(offset: number): Buffer {
+  const b = Buffer.alloc(4096);
+  for (let i = 0; i < 4096; i++) b[i] = (offset / 4096 + i * 7) & 0xff;
+  b.write(`PAGE@0x${offset.toString(16)} `);
+  return b;
+}
+
+/** `multifd <args>` in a process of its own; resolves with its exit code, output and peak RSS. */
+function multifd(args: string[], onStderr?: (text: string) => void) {
+  const script = `
+    const { main } = await import(${JSON.stringify(MAIN)});
+    const { processIo } = await import(${JSON.stringify(IO)});
+    const code = await main(${JSON.stringify(args)}, processIo());
+    process.stderr.write('PEAK_RSS ' + process.resourceUsage().maxRSS * 1024 + '\\n');
+    process.exitCode = code;`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+    onStderr?.(stderr);
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string; peakRss: number }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr, peakRss: Number(/PEAK_RSS (\d+)/.exec(stderr)?.[1] ?? NaN) })),
+  );
+}
+
+describe('a 4.5 GiB sparse image', () => {
+  it('send -> receive --out: every page exact at offsets past 4 GiB, each side under 512 MiB RSS', async () => {
+    const dir = tempDir();
+    const image = join(dir, 'ram.bin');
+    const fd = openSync(image, 'w');
+    ftruncateSync(fd, SIZE);
+    for (const off of PAGES) writeSync(fd, page(off), 0, 4096, off);
+    closeSync(fd);
+    const out = join(dir, 'out');
+
+    let port!: (p: number) => void;
+    const listening = new Promise<number>((resolve) => (port = resolve));
+    const receive = multifd(['receive', '--listen', '127.0.0.1:0', '--channels', '2', '--out', out], (text) => {
+      const m = /listening on [^\s]+:(\d+)/.exec(text);
+      if (m) port(Number(m[1]));
+    });
+    const send = await multifd(['send', '--to', `127.0.0.1:${await listening}`, '--channels', '2', '--method', 'zstd', `pc.ram=${image}`]);
+    const received = await receive;
+    expect(send.code, send.stderr).toBe(0);
+    expect(received.code, received.stderr).toBe(0);
+
+    const result = join(out, 'pc.ram.bin');
+    expect(statSync(result).size).toBe(SIZE);
+    const rfd = openSync(result, 'r');
+    try {
+      for (const off of PAGES) {
+        const got = Buffer.alloc(4096);
+        readSync(rfd, got, 0, 4096, off);
+        expect(got.equals(page(off)), `page at 0x${off.toString(16)}`).toBe(true);
+      }
+    } finally {
+      closeSync(rfd);
+    }
+    // Only the pages that hold data were written: the rest is holes, which read as zeros.
+    expect(statSync(result).blocks * 512).toBeLessThan(16 * 1024 ** 2);
+    expect(send.peakRss).toBeLessThan(RSS_CEILING);
+    expect(received.peakRss).toBeLessThan(RSS_CEILING);
+  }, 180_000);
+});
