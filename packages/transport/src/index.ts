@@ -25,3 +25,4 @@ export * from './outputs.js';
 export * from './dirs.js';
 export * from './ack.js';
 export * from './receiver/worker-decoder.js';
+export * from './receiver/verify-sink.js';

@@ -6,7 +6,8 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PAGE_SIZE, splitZeroPages, wireProfile, type RAMBlock } from '@multifd/core';
+import { PAGE_SIZE, wireProfile } from '@multifd/core';
+import { senderBlocks, type FileBlockInput, type SenderBlock } from '@multifd/transport';
 import { booleanOption, stringOption, usageError } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { defineCommand, type OptionValues } from '../command.js';
@@ -15,8 +16,8 @@ import { loadInputs } from '../compare/inputs.js';
 import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } from '../compare/plan.js';
 import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult, type TableOptions } from '../compare/report.js';
-import { DecodeTarget, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
-import { DEFAULT_SAMPLE_SIZE, SAMPLE_SEED, isPageMultiple, makeSample, parseByteSize } from '../compare/sample.js';
+import { rowBuffers, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
+import { DEFAULT_SAMPLE_SIZE, SAMPLE_BLOCK, SAMPLE_SEED, isPageMultiple, parseByteSize, writeSample } from '../compare/sample.js';
 import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
 import { prepareOutputDir } from '../atomic-file.js';
 import { checkOutputFile } from '../output-paths.js';
@@ -89,22 +90,23 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
       const codecOptions = { backend: o.plan.zlibBackends[0] ?? 'node' };
       const input =
         o.inputs.length > 0
-          ? await loadInputs(o.inputs, { cwd, codecModules: codecs.modules, codecOptions })
-          : { blocks: [sampleWithProgress(io, o.sampleSize)], sources: [`sample (${SAMPLE_SEED})`] };
+          ? await loadInputs(o.inputs, { cwd, work, codecModules: codecs.modules, codecOptions })
+          : { blocks: [sampleWithProgress(io, o.sampleSize, path.join(work, 'sample.bin'))], sources: [`sample (${SAMPLE_SEED})`] };
+      const blocks = senderBlocks(input.blocks);
 
-      const target = new DecodeTarget(input.blocks);
+      const buffers = rowBuffers(Math.max(...rows.map((r) => r.channels)));
       const measured: (RowMeasurement & { emitted?: string })[] = [];
       for (const [i, spec] of rows.entries()) {
         io.signal?.throwIfAborted();
-        const dir = emitDir !== undefined ? await emitRowDir(emitDir, spec) : path.join(work, `row-${i}`);
+        const dir = emitDir !== undefined ? await emitRowDir(emitDir, spec) : undefined;
         try {
-          const m = await runWithProgress(io, spec, input.blocks, { dir, target, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
-          measured.push(emitDir !== undefined ? { ...m, emitted: await finishRowDir(emitDir, spec, dir) } : m);
+          const m = await runWithProgress(io, spec, blocks, { ...(dir !== undefined ? { emitDir: dir } : {}), buffers, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
+          measured.push(dir !== undefined ? { ...m, emitted: await finishRowDir(emitDir!, spec, dir) } : m);
         } finally {
-          await removeRowDir(dir); // nothing left after finishRowDir moved it into place
+          if (dir !== undefined) await removeRowDir(dir); // nothing left after finishRowDir moved it into place
         }
       }
-      const result = buildResult(input.sources, input.blocks, measured);
+      const result = buildResult(input.sources, blocks, measured);
       // The results first: a chart or index that fails to write loses nothing measured.
       io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result, tableOptions(io, o.wide)));
       if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
@@ -197,17 +199,19 @@ function channelList(text: string): number[] {
   return out;
 }
 
-function sampleWithProgress(io: CliIo, size: number): RAMBlock {
+/** The bundled sample, written to `file` with a progress bar. */
+function sampleWithProgress(io: CliIo, size: number, file: string): FileBlockInput {
   const bar = createProgress(io.stderr, 'making the sample', size);
   try {
-    return makeSample(size, (bytes) => bar.update({ pages: bytes / PAGE_SIZE, bytes }));
+    writeSample(file, size, (bytes) => bar.update({ pages: bytes / PAGE_SIZE, bytes }));
+    return { name: SAMPLE_BLOCK, file, usedLength: size };
   } finally {
     bar.done();
   }
 }
 
 /** One row with a progress bar per phase ("[2/6] zstd l1 x2 compress"). */
-async function runWithProgress(io: CliIo, spec: RowSpec, blocks: readonly RAMBlock[], run: Pick<RunRowOptions, 'dir' | 'target' | 'codecModules'>, step: string): Promise<RowMeasurement> {
+async function runWithProgress(io: CliIo, spec: RowSpec, blocks: readonly SenderBlock[], run: Pick<RunRowOptions, 'emitDir' | 'buffers' | 'codecModules'>, step: string): Promise<RowMeasurement> {
   const total = blocks.reduce((n, b) => n + b.usedLength, 0);
   const name = `${step} ${spec.method}${spec.level !== undefined ? ` l${spec.level}` : ''} x${spec.channels}`;
   let phase: string | undefined;
@@ -230,10 +234,10 @@ async function runWithProgress(io: CliIo, spec: RowSpec, blocks: readonly RAMBlo
   }
 }
 
-function buildResult(sources: string[], blocks: readonly RAMBlock[], rows: readonly (RowMeasurement & { emitted?: string })[]): CompareResult {
+function buildResult(sources: string[], blocks: readonly SenderBlock[], rows: readonly (RowMeasurement & { emitted?: string })[]): CompareResult {
   const bytes = blocks.reduce((n, b) => n + b.usedLength, 0);
-  let zeroPages = 0;
-  for (const b of blocks) splitZeroPages(b.memory, { start: 0, count: b.usedLength / PAGE_SIZE }, () => zeroPages++, () => undefined);
+  // Every row checked that its zero pages came back as such; they all found the same ones.
+  const zeroPages = rows[0]?.zeroPages ?? 0;
   return {
     input: { sources, bytes, pages: bytes / PAGE_SIZE, zeroPages, blocks: blocks.map((b) => ({ name: b.name, bytes: b.usedLength })) },
     host: { cpus: os.availableParallelism(), node: process.version, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) },

@@ -5,7 +5,8 @@
  * pages, in runs). Made in 4 MiB chunks, each from its own seed, so a smaller
  * sample is a prefix of a larger one and progress can be shown between chunks.
  */
-import { GUEST_MIX, PAGE_SIZE, fillMemory, type RAMBlock } from '@multifd/core';
+import * as fs from 'node:fs';
+import { GUEST_MIX, PAGE_SIZE, fillMemory, isZeroRange, type RAMBlock } from '@multifd/core';
 
 export const SAMPLE_BLOCK = 'pc.ram';
 export const SAMPLE_SEED = 'multifd-compare-sample';
@@ -21,6 +22,26 @@ export function makeSample(size: number, onProgress?: (doneBytes: number) => voi
     onProgress?.(Math.min(size, at + CHUNK));
   }
   return { name: SAMPLE_BLOCK, usedLength: size, memory };
+}
+
+/** The same sample written to `file` (4 MiB at a time, all-zero chunks left as holes), for the channel workers to read. */
+export function writeSample(file: string, size: number, onProgress?: (doneBytes: number) => void): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.ftruncateSync(fd, size);
+    const chunk = new Uint8Array(CHUNK);
+    for (let at = 0, i = 0; at < size; at += CHUNK, i++) {
+      const part = chunk.subarray(0, Math.min(CHUNK, size - at));
+      part.fill(0);
+      fillMemory(part, `${SAMPLE_SEED}:${i}`, GUEST_MIX);
+      if (!isZeroRange(part, 0, part.length)) {
+        for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done, at + done);
+      }
+      onProgress?.(at + part.length);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** "256M", "16MiB", "1G", "4096" -> bytes (powers of 1024); undefined when it is not a size. */

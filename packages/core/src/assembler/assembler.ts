@@ -415,6 +415,7 @@ class Assembler {
 
   /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */
   async #fillZero(block: RAMBlockInfo, offsets: readonly number[], fill = 0): Promise<void> {
+    if (fill === 0) await this.#o.sink.zeroPages?.(block, offsets);
     const dirty = this.#dirty.get(block.name);
     const stale = fill !== 0 ? offsets : dirty ? offsets.filter((off) => dirty.clear(off / PAGE_SIZE)) : [];
     if (stale.length > 0) await this.#o.sink.fillPages(block, stale, fill);

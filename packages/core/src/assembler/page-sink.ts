@@ -15,8 +15,14 @@ export interface PageSink {
   pageViews(key: string, block: RAMBlockInfo, offsets: readonly number[]): readonly Uint8Array[];
   /** The views from the last pageViews(key, ...) now hold the pages. */
   commitPages(key: string, block: RAMBlockInfo, offsets: readonly number[]): MaybePromise<void>;
-  /** Pages whose every byte is `value` (0 for zero pages). */
+  /**
+   * Pages whose every byte is `value`. For zero pages the assembler calls it
+   * only for pages that held other data before (a fresh sink is zero); a
+   * sink that wants every zero page hears of it through zeroPages.
+   */
   fillPages(block: RAMBlockInfo, offsets: readonly number[], value: number): MaybePromise<void>;
+  /** Every zero page received (main-stream records and pages listed in packets), before fillPages. Optional. */
+  zeroPages?(block: RAMBlockInfo, offsets: readonly number[]): MaybePromise<void>;
   /**
    * The migration is over. `lengths` gives each block's final length (the
    * used length, or without a main stream the end of the highest page).

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { MultifdError, detectStreamKind } from '@multifd/core';
+import { MultifdError, detectStreamKind, type BufferPool } from '@multifd/core';
 import { certProblem, checkTlsOptions, formatAddress, formatSubject, parseAddress, subjectAllowed, tlsReason, tlsServerOptions, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
 import { COMPLETION_ACK } from '../ack.js';
@@ -24,6 +24,8 @@ export interface IncomingOptions {
   idleTimeoutMs?: number;
   /** Called once with the first failure. */
   onFailure: (error: MultifdError) => void;
+  /** Read buffers to use (a caller running many migrations shares one pool); default: a pool of this migration's own. */
+  readBuffers?: BufferPool;
 }
 
 export interface IncomingEvents {
@@ -47,7 +49,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastProgress = 0;
   /** Read buffers shared by every connection, made ready before listening (TLS connections do not use them). */
-  #readBuffers: ReturnType<typeof readBufferPool> | undefined;
+  #readBuffers: BufferPool | undefined;
   /** When the first connection arrived (0 before). */
   firstConnectionAt = 0;
 
@@ -79,7 +81,7 @@ export class IncomingMigration extends EventEmitter<IncomingEvents> {
   }
 
   async listen(): Promise<Address> {
-    if (!this.#o.tls) this.#readBuffers ??= readBufferPool(this.#o.channels + 1);
+    if (!this.#o.tls) this.#readBuffers ??= this.#o.readBuffers ?? readBufferPool(this.#o.channels + 1);
     const server = this.#o.tls ? this.#tlsServer(this.#o.tls) : net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (s) => this.#accept(s));
     this.#server = server;
     server.on('error', (e) => this.fail(MultifdError.wrap(e, 'ERR_MULTIFD_CONNECTION', { stream: `listener ${formatAddress(this.#listen)}` })));

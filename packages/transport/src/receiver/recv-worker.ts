@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FileSink, MemorySink, MultifdError, type AnyMultiFDMethods, type CodecRegistry, type PageSink } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import { slotViews } from '../staging.js';
+import { VerifySink } from './verify-sink.js';
 import { unknownMessage, type RecvJob, type WorkerReply } from '../worker/protocol.js';
 import { errorReply } from '../worker/worker-handle.js';
 import { serveJobs } from '../worker/job-loop.js';
@@ -46,6 +47,8 @@ async function handle(job: RecvJob): Promise<boolean> {
       const t = job.target;
       if (t.kind === 'staging') {
         staging = t.memory;
+      } else if (t.kind === 'verify') {
+        sink = new VerifySink(t.blocks);
       } else if (t.kind === 'memory') {
         sink = new MemorySink({ blocks: new Map(t.blocks.map((b) => [b.name, b.memory])) });
       } else {

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import {
   FileSink,
+  type BufferPool,
   MemorySink,
   MultifdError,
   assembleMigration,
@@ -23,6 +24,8 @@ import type { RecvJob, RecvTarget } from '../worker/protocol.js';
 import { WorkerHandle } from '../worker/worker-handle.js';
 import type { RecvWorkerData } from './recv-worker.js';
 import { payloadPool, workerApplier } from './worker-applier.js';
+import { VerifySink } from './verify-sink.js';
+import type { SenderBlock } from '../memory.js';
 
 export interface WorkerDecoderOptions {
   channels: number;
@@ -37,13 +40,17 @@ export interface WorkerDecoderOptions {
   preallocBytes?: number;
   /** Decode into this sink (memory the caller owns) instead of a new one. */
   sink?: MemorySink;
+  /** Store nothing: check every page against these blocks, the migration's source (see VerifySink). */
+  verify?: readonly SenderBlock[];
+  /** Payload buffers to use (a caller decoding many migrations shares one pool); default: a pool per decode. */
+  payloads?: BufferPool;
   window?: number;
   onFailure: (e: MultifdError) => void;
 }
 
 /** Channel workers plus the sink they write into. */
 export class WorkerDecoder {
-  readonly sink: MemorySink | FileSink;
+  readonly sink: MemorySink | FileSink | VerifySink;
   readonly #workers: WorkerHandle<RecvJob>[];
   readonly #o: WorkerDecoderOptions;
   readonly registry: Awaited<ReturnType<typeof loadCodecs>>;
@@ -55,6 +62,8 @@ export class WorkerDecoder {
     if (o.out) makeDirectory(o.out);
     this.sink = o.sink
       ? o.sink
+      : o.verify
+      ? new VerifySink(o.verify)
       : o.out
       ? new FileSink(o.out)
       : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}), ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}) });
@@ -90,15 +99,18 @@ export class WorkerDecoder {
       throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `${inputs.channels.length} channel streams for ${this.#workers.length} workers`);
     }
     const sink = this.sink;
+    const verify = this.#o.verify;
     const workers = this.#workers;
     // A window of payloads per channel ready up front (at most 32, ~17 MB).
-    const payloads = payloadPool(Math.min(4 * workers.length, 32));
+    const payloads = this.#o.payloads ?? payloadPool(Math.min(4 * workers.length, 32));
     // The sink's blocks exist once the main stream lists them; the workers then open them too.
     const broadcasting: PageSink = {
       async setBlocks(blocks: readonly RAMBlockInfo[]) {
         await sink.setBlocks(blocks);
         const target: RecvTarget =
-          sink instanceof MemorySink
+          sink instanceof VerifySink
+            ? { kind: 'verify', blocks: [...verify!] }
+            : sink instanceof MemorySink
             ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.block(b.name)! })) }
             : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
         await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
@@ -106,8 +118,9 @@ export class WorkerDecoder {
       pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
       commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
       fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
+      ...(sink instanceof VerifySink ? { zeroPages: (block: RAMBlockInfo, offsets: readonly number[]) => sink.zeroPages(block, offsets) } : {}),
       close: (lengths) => sink.close(lengths),
-      abort: () => (sink instanceof FileSink ? sink.abort() : undefined),
+      abort: () => (sink instanceof FileSink || sink instanceof VerifySink ? sink.abort() : undefined),
     };
     return assembleMigration({
       window: this.#o.window ?? DEFAULTS.window,
@@ -146,7 +159,7 @@ export async function decodeWithWorkers(
     assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier' | 'signal'>;
     signal?: AbortSignal;
   } = {},
-): Promise<{ report: AssembleReport; sink: MemorySink | FileSink; decodeMs: number; cpuSeconds: number }> {
+): Promise<{ report: AssembleReport; sink: MemorySink | FileSink | VerifySink; decodeMs: number; cpuSeconds: number }> {
   let failure: MultifdError | undefined;
   const abort = new AbortController();
   const decoder = await WorkerDecoder.start({

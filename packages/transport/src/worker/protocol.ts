@@ -8,6 +8,7 @@
  * Worker -> main:       READY, DONE (job finished, with bytes), CLOSED, ERROR
  */
 import type { ErrorLocation, MultifdErrorCode, ScanPages } from '@multifd/core';
+import type { SenderBlock } from '../memory.js';
 
 /** What a SCAN job found and sent. */
 export interface ScanReply {
@@ -37,7 +38,9 @@ export type RecvTarget =
   | { kind: 'memory'; blocks: { name: string; memory: Uint8Array }[] }
   /** A relay: pages are decoded into slots of 128 pages of shared staging memory (PACKET's `slot`). */
   | { kind: 'staging'; memory: Uint8Array }
-  | { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] };
+  | { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] }
+  /** Check each page against the migration's source instead of storing it (compare's round trip; see VerifySink). */
+  | { kind: 'verify'; blocks: SenderBlock[] };
 
 export type RecvJob =
   /** The migration's RAMBlocks are known: open them (before any PACKET). */
