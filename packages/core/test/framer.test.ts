@@ -99,7 +99,11 @@ describe('ChannelFramer', () => {
         throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', 'another method');
       },
     });
-    const e = errorOf(() => refusing.push(wire));
+    // The initial packet is good: push() returns it, and the refusal comes at the next call.
+    const e = errorOf(() => {
+      refusing.push(wire);
+      refusing.finish();
+    });
     expect([e.code, e.location.stream, e.location.channel, e.location.packet, e.location.byteOffset]).toEqual(['ERR_MULTIFD_METHOD_MISMATCH', 'ch1.bin', 1, 0, 64]);
   });
 
@@ -122,7 +126,24 @@ describe('ChannelFramer', () => {
     expect(codeOf(() => framer().push(badInit))).toBe('ERR_MULTIFD_BAD_MAGIC');
     const badHeader = wire.slice();
     badHeader[64 + 4 + 3] = 2; // version 2
-    const e = errorOf(() => framer().push(badHeader));
+    const f = framer();
+    const e = errorOf(() => {
+      f.push(badHeader);
+      f.finish();
+    });
     expect([e.code, e.location.channel, e.location.packet, e.location.byteOffset]).toEqual(['ERR_MULTIFD_BAD_VERSION', 1, 0, 68]);
+  });
+
+  it('returns the good frames before bad bytes and throws at the next call, so chunking does not change what comes out', async () => {
+    const wire = await channel(true);
+    const bad = wire.slice();
+    bad[64] ^= 0xff; // the first packet header's magic
+    const whole = framer();
+    const frames = whole.push(bad);
+    expect(frames.map((f) => f.kind)).toEqual(['init']);
+    expect(codeOf(() => whole.finish())).toBe('ERR_MULTIFD_BAD_MAGIC');
+    const again = framer();
+    again.push(bad);
+    expect(codeOf(() => again.push(new Uint8Array(10)))).toBe('ERR_MULTIFD_BAD_MAGIC');
   });
 });

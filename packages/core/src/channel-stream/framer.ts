@@ -58,6 +58,8 @@ export class ChannelFramer {
   #index = 0;
   #pending: { header: PacketHeader; headerBytes: Uint8Array; length: number; at: number } | undefined;
   #initDone = false;
+  /** An error found after frames push() returned: thrown by the next call. */
+  #failure: unknown;
 
   constructor(options: ChannelFramerOptions) {
     this.#opts = options;
@@ -83,10 +85,14 @@ export class ChannelFramer {
    * Add bytes; returns the frames they complete. A packet frame may be a view
    * of `chunk` (or of the framer's spill buffer) and holds what it views
    * through `frame.lease`; the framer itself keeps no reference to `chunk`
-   * once push() returns (what it still needs is copied). If push() throws,
-   * the frames it completed before the error are released.
+   * once push() returns (what it still needs is copied).
+   *
+   * Bad bytes after good frames: push() returns the good frames and the
+   * error comes from the next push() or finish(), so a stream yields the
+   * same frames and the same error however it was cut into chunks.
    */
   push(chunk: Uint8Array): ChannelFrame[] {
+    if (this.#failure !== undefined) throw this.#failure;
     this.#queue.push(chunk);
     const frames: ChannelFrame[] = [];
     try {
@@ -96,8 +102,9 @@ export class ChannelFramer {
         frames.push(frame);
       }
     } catch (e) {
-      releaseFrames(frames);
-      throw e;
+      if (frames.length === 0) throw e;
+      this.#failure = e;
+      return frames;
     }
     this.#queue.release();
     // A header waiting for its payload outlives this chunk: keep its own copy.
@@ -108,6 +115,7 @@ export class ChannelFramer {
 
   /** The stream ended: an error unless it ended between two frames. */
   finish(): void {
+    if (this.#failure !== undefined) throw this.#failure;
     if (!this.#initDone) {
       throw new MultifdError('ERR_MULTIFD_TRUNCATED', `channel ends after ${this.#queue.length} bytes, inside its initial packet`, this.#where(this.#offset));
     }
