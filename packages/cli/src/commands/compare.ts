@@ -17,6 +17,7 @@ import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } fro
 import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult, type TableOptions } from '../compare/report.js';
 import { rowBuffers, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
+import { SAMPLE_REGION, SAMPLE_SEED_DEFAULT, planSample, project, regionCosts, sampleBytesOf, writeSampleBlocks, type SamplePlan } from '../compare/sampling.js';
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_BLOCK, SAMPLE_SEED, isPageMultiple, parseByteSize, writeSample } from '../compare/sample.js';
 import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
 import { prepareOutputDir } from '../atomic-file.js';
@@ -48,6 +49,12 @@ RAMBlock; NAME=FILE names it), a directory written by decode or receive, or
 the connection streams of one captured migration (decoded first). Without
 INPUT, a bundled sample of guest-like memory is made (--sample-size).
 
+For inputs too large to run every row on, --sample SIZE|PERCENT runs the
+rows on a random choice of the input's 4 MiB regions (the same choice for a
+given --sample-seed) and projects each row's wire bytes, ratio and
+transfer times to the whole input, with one standard error of the wire
+bytes, estimated from how much the sampled regions differ.
+
 --levels takes METHOD:LEVEL[,LEVEL|FROM-TO...] words, e.g.
 --levels "zlib:1,6,9 zstd:1,3,9,19" (words after --levels that look like
 METHOD:LEVELS join it too); methods not named run at their default level.
@@ -65,6 +72,12 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
       description: 'wire profiles, side by side (default qemu-7.2,qemu-10): 7.2 sends zero pages as main-stream records, 10 lists them in packets',
     },
     'sample-size': { type: 'string', valueName: 'SIZE', description: 'size of the bundled sample when no INPUT is given (default 256M)' },
+    sample: {
+      type: 'string',
+      valueName: 'SIZE|PCT',
+      description: 'run the rows on a random sample of the input (regions of 4 MiB, seeded), e.g. 1G or 5%, and project wire bytes and times to the whole input',
+    },
+    'sample-seed': { type: 'string', valueName: 'SEED', description: `seed of --sample's choice of regions (default ${SAMPLE_SEED_DEFAULT})` },
     json: { type: 'boolean', description: 'print the result as JSON' },
     csv: { type: 'boolean', description: 'print the result as CSV (a header, one line per row)' },
     markdown: { type: 'boolean', description: 'print the result as a Markdown table' },
@@ -92,7 +105,10 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         o.inputs.length > 0
           ? await loadInputs(o.inputs, { cwd, work, codecModules: codecs.modules, codecOptions })
           : { blocks: [sampleWithProgress(io, o.sampleSize, path.join(work, 'sample.bin'))], sources: [`sample (${SAMPLE_SEED})`] };
-      const blocks = senderBlocks(input.blocks);
+      const inputBlocks = senderBlocks(input.blocks);
+      const sample = o.sample !== undefined ? samplePlan(io, inputBlocks, o.sample, o.sampleSeed, work) : undefined;
+      const blocks = sample ? senderBlocks(sample.blocks) : inputBlocks;
+      const costs = new Map<string, Promise<number[]>>();
 
       const buffers = rowBuffers(Math.max(...rows.map((r) => r.channels)));
       const measured: (RowMeasurement & { emitted?: string })[] = [];
@@ -100,13 +116,18 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
         io.signal?.throwIfAborted();
         const dir = emitDir !== undefined ? await emitRowDir(emitDir, spec) : undefined;
         try {
-          const m = await runWithProgress(io, spec, blocks, { ...(dir !== undefined ? { emitDir: dir } : {}), buffers, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
+          let m = await runWithProgress(io, spec, blocks, { ...(dir !== undefined ? { emitDir: dir } : {}), buffers, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
+          if (sample) {
+            const key = `${spec.codec.value}|${spec.level}|${spec.profile}|${String(spec.codecOptions['backend'])}`;
+            if (!costs.has(key)) costs.set(key, regionCosts(inputBlocks, sample.plan, spec.codec, spec.level, spec.profile === 'qemu-10' ? 8 : 9, spec.codecOptions));
+            m = projected(m, sample.plan, await costs.get(key)!);
+          }
           measured.push(dir !== undefined ? { ...m, emitted: await finishRowDir(emitDir!, spec, dir) } : m);
         } finally {
           if (dir !== undefined) await removeRowDir(dir); // nothing left after finishRowDir moved it into place
         }
       }
-      const result = buildResult(input.sources, blocks, measured);
+      const result = buildResult(input.sources, inputBlocks, measured, sample?.plan);
       // The results first: a chart or index that fails to write loses nothing measured.
       io.stdout.write(o.format === 'json' ? formatJson(result) : o.format === 'csv' ? formatCsv(result) : o.format === 'markdown' ? formatMarkdown(result) : formatTable(result, tableOptions(io, o.wide)));
       if (emitDir !== undefined) await writeFileAtomic(path.join(emitDir, EMIT_INDEX), formatJson(result));
@@ -123,8 +144,40 @@ function tableOptions(io: CliIo, wide: boolean): TableOptions {
   return !wide && io.stdout.isTTY && io.stdout.columns ? { width: io.stdout.columns } : {};
 }
 
+/** --sample: the plan and the sample's blocks, written to the temp folder (with a progress line). */
+function samplePlan(io: CliIo, blocks: readonly SenderBlock[], text: string, seed: string | undefined, work: string): { plan: SamplePlan; blocks: FileBlockInput[] } {
+  const inputBytes = blocks.reduce((n, b) => n + b.usedLength, 0);
+  const bytes = sampleBytesOf(text, inputBytes, parseByteSize);
+  if (bytes === undefined || bytes <= 0) throw usageError(`--sample ${text}: expected a size (e.g. 1G) or a percentage (e.g. 5%)`);
+  const plan = planSample(blocks, bytes, seed);
+  const bar = createProgress(io.stderr, 'sampling the input', plan.sampleBytes);
+  try {
+    const out = writeSampleBlocks(blocks, plan, work);
+    bar.update({ pages: plan.sampleBytes / PAGE_SIZE, bytes: plan.sampleBytes });
+    return { plan, blocks: out };
+  } finally {
+    bar.done();
+  }
+}
+
+/** A row measured on the sample, with its wire bytes, zero pages and ratio projected to the whole input. */
+function projected(m: RowMeasurement, plan: SamplePlan, costs: readonly number[]): RowMeasurement {
+  const p = project(m.wireBytes, plan, costs);
+  const scale = plan.inputBytes / plan.sampleBytes;
+  return {
+    ...m,
+    inputBytes: plan.inputBytes,
+    wireBytes: p.wireBytes,
+    zeroPages: Math.round(m.zeroPages * scale),
+    ratio: plan.inputBytes / p.wireBytes,
+    sample: { inputBytes: m.inputBytes, wireBytes: m.wireBytes, zeroPages: m.zeroPages, wireRelativeError: p.relativeError },
+  };
+}
+
 interface CompareOptions {
   wide: boolean;
+  sample?: string;
+  sampleSeed?: string;
   inputs: string[];
   plugins: string[];
   plan: Parameters<typeof planRows>[1] & { zlibBackends: ZlibBackend[] };
@@ -182,6 +235,8 @@ export function parseCompareOptions(values: OptionValues, positionals: readonly 
       profiles: [...new Set(profiles)],
     },
     sampleSize,
+    ...(stringOption(values, 'sample') !== undefined ? { sample: stringOption(values, 'sample')! } : {}),
+    ...(stringOption(values, 'sample-seed') !== undefined ? { sampleSeed: stringOption(values, 'sample-seed')! } : {}),
     wide: booleanOption(values, 'wide'),
     format: formats[0] ?? 'table',
     ...(svg !== undefined ? { svg } : {}),
@@ -234,12 +289,15 @@ async function runWithProgress(io: CliIo, spec: RowSpec, blocks: readonly Sender
   }
 }
 
-function buildResult(sources: string[], blocks: readonly SenderBlock[], rows: readonly (RowMeasurement & { emitted?: string })[]): CompareResult {
+function buildResult(sources: string[], blocks: readonly SenderBlock[], rows: readonly (RowMeasurement & { emitted?: string })[], plan?: SamplePlan): CompareResult {
   const bytes = blocks.reduce((n, b) => n + b.usedLength, 0);
-  // Every row checked that its zero pages came back as such; they all found the same ones.
+  // Every row checked that its zero pages came back as such; they all found the same ones (projected, with --sample).
   const zeroPages = rows[0]?.zeroPages ?? 0;
+  const sample = plan
+    ? { bytes: plan.sampleBytes, regions: plan.regions.length, of: plan.of, regionBytes: SAMPLE_REGION, seed: plan.seed, wireRelativeError: Math.max(...rows.map((r) => r.sample?.wireRelativeError ?? 0)) }
+    : undefined;
   return {
-    input: { sources, bytes, pages: bytes / PAGE_SIZE, zeroPages, blocks: blocks.map((b) => ({ name: b.name, bytes: b.usedLength })) },
+    input: { sources, bytes, pages: bytes / PAGE_SIZE, zeroPages, blocks: blocks.map((b) => ({ name: b.name, bytes: b.usedLength })), ...(sample ? { sample } : {}) },
     host: { cpus: os.availableParallelism(), node: process.version, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) },
     linksGbps: [...LINKS_GBPS],
     rows: withProjections(rows),

@@ -77,6 +77,12 @@ export interface RowMeasurement {
    */
   decompressFrom: 'streams' | 'round-trip';
   peakRssBytes: number;
+  /**
+   * With --sample: what the row measured on the sample. inputBytes, wireBytes,
+   * zeroPages and ratio above are then projected to the whole input, and
+   * wireRelativeError is one standard error of the projected wire bytes.
+   */
+  sample?: { inputBytes: number; wireBytes: number; zeroPages: number; wireRelativeError: number };
   /** The decoded memory equals the input and the zero pages came back as sent. */
   verified: boolean;
 }
