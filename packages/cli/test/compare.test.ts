@@ -367,3 +367,41 @@ describe('wire profiles side by side', () => {
     expect(r.stderr).toBe('multifd: ERR_MULTIFD_USAGE: --profiles qemu-9: expected qemu-7.2 or qemu-10\n');
   });
 });
+
+describe('compare --sample', () => {
+  const ROW = ['--methods', 'zstd', '--channels', '1', '--profiles', 'qemu-7.2'];
+
+  it('runs the rows on a seeded choice of regions with data and projects the whole input within 3 standard errors of the full run', async () => {
+    const full = await compareJson([...ROW, '--sample-size', '32M']);
+    const sampled = await compareJson([...ROW, '--sample-size', '32M', '--sample', '50%']);
+    expect(sampled.input.sample).toMatchObject({ regions: 4, of: 8, zeroRegions: 0, regionBytes: 4 * 1024 ** 2 });
+    const [f, s] = [full.rows[0]!, sampled.rows[0]!];
+    expect(s.inputBytes).toBe(full.input.bytes);
+    expect(s.sample!.inputBytes).toBe(16 * 1024 ** 2);
+    const error = s.sample!.wireRelativeError;
+    expect(error).toBeGreaterThan(0);
+    expect(Math.abs(s.wireBytes / f.wireBytes - 1)).toBeLessThan(3 * error);
+    // The same seed, the same regions: the same sample, the same projection.
+    const again = await compareJson([...ROW, '--sample-size', '32M', '--sample', '50%']);
+    expect(again.rows[0]!.sample!.inputBytes).toBe(s.sample!.inputBytes);
+    expect(again.rows[0]!.wireBytes).toBe(s.wireBytes);
+  });
+
+  it('samples only regions with data: a mostly empty image is projected exactly from its one region of data', async () => {
+    const dir = tempDir();
+    const image = join(dir, 'mostly-empty.bin');
+    const bytes = new Uint8Array(64 * 1024 ** 2);
+    bytes.set(makeSample(4 * 1024 ** 2).memory, 20 * 1024 ** 2);
+    writeFileSync(image, bytes);
+    const full = await compareJson([...ROW, image]);
+    const sampled = await compareJson([...ROW, '--sample', '1%', image]);
+    expect(sampled.input.sample).toMatchObject({ regions: 1, of: 1, zeroRegions: 15 });
+    expect(sampled.rows[0]!.zeroPages).toBe(full.rows[0]!.zeroPages);
+    // Only the fixed overhead of a migration (its header, initial packets, syncs) is not projected.
+    expect(Math.abs(sampled.rows[0]!.wireBytes - full.rows[0]!.wireBytes)).toBeLessThan(1000);
+  });
+
+  it('refuses a --sample that is neither a size nor a percentage', async () => {
+    expect(await failsWith([...SAMPLE, '--sample', 'lots'], 'ERR_MULTIFD_USAGE')).toContain('--sample lots: expected a size (e.g. 1G) or a percentage (e.g. 5%)');
+  });
+});

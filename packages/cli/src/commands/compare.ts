@@ -17,7 +17,7 @@ import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } fro
 import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult, type TableOptions } from '../compare/report.js';
 import { rowBuffers, runRow, type RowMeasurement, type RunRowOptions } from '../compare/run-row.js';
-import { SAMPLE_REGION, SAMPLE_SEED_DEFAULT, planSample, project, regionCosts, sampleBytesOf, writeSampleBlocks, type SamplePlan } from '../compare/sampling.js';
+import { SAMPLE_REGION, SAMPLE_SEED_DEFAULT, planSample, project, regionCosts, sampleBytesOf, scanRegions, writeSampleBlocks, zeroPageCost, type SamplePlan } from '../compare/sampling.js';
 import { DEFAULT_SAMPLE_SIZE, SAMPLE_BLOCK, SAMPLE_SEED, isPageMultiple, parseByteSize, writeSample } from '../compare/sample.js';
 import { EMIT_INDEX, emitRowDir, finishRowDir, removeRowDir } from '../compare/emit.js';
 import { prepareOutputDir } from '../atomic-file.js';
@@ -119,8 +119,8 @@ and ch<id>.bin, which 'multifd decode' reads back.`,
           let m = await runWithProgress(io, spec, blocks, { ...(dir !== undefined ? { emitDir: dir } : {}), buffers, codecModules: codecs.modules }, `[${i + 1}/${rows.length}]`);
           if (sample) {
             const key = `${spec.codec.value}|${spec.level}|${spec.profile}|${String(spec.codecOptions['backend'])}`;
-            if (!costs.has(key)) costs.set(key, regionCosts(inputBlocks, sample.plan, spec.codec, spec.level, spec.profile === 'qemu-10' ? 8 : 9, spec.codecOptions));
-            m = projected(m, sample.plan, await costs.get(key)!);
+            if (!costs.has(key)) costs.set(key, regionCosts(inputBlocks, sample.plan, spec.codec, spec.level, zeroPageCost(spec.profile), spec.codecOptions));
+            m = projected(m, sample.plan, await costs.get(key)!, zeroPageCost(spec.profile));
           }
           measured.push(dir !== undefined ? { ...m, emitted: await finishRowDir(emitDir!, spec, dir) } : m);
         } finally {
@@ -149,26 +149,26 @@ function samplePlan(io: CliIo, blocks: readonly SenderBlock[], text: string, see
   const inputBytes = blocks.reduce((n, b) => n + b.usedLength, 0);
   const bytes = sampleBytesOf(text, inputBytes, parseByteSize);
   if (bytes === undefined || bytes <= 0) throw usageError(`--sample ${text}: expected a size (e.g. 1G) or a percentage (e.g. 5%)`);
-  const plan = planSample(blocks, bytes, seed);
-  const bar = createProgress(io.stderr, 'sampling the input', plan.sampleBytes);
+  const bar = createProgress(io.stderr, 'scanning the input for data', inputBytes);
+  let scanned: ReturnType<typeof scanRegions>;
   try {
-    const out = writeSampleBlocks(blocks, plan, work);
-    bar.update({ pages: plan.sampleBytes / PAGE_SIZE, bytes: plan.sampleBytes });
-    return { plan, blocks: out };
+    scanned = scanRegions(blocks, (done) => bar.update({ pages: done / PAGE_SIZE, bytes: done }));
   } finally {
     bar.done();
   }
+  const plan = planSample(blocks, scanned, bytes, seed);
+  if (plan.regions.length === 0) throw usageError('--sample: the input holds no data (every page is zero): run it whole');
+  return { plan, blocks: writeSampleBlocks(blocks, plan, work) };
 }
 
 /** A row measured on the sample, with its wire bytes, zero pages and ratio projected to the whole input. */
-function projected(m: RowMeasurement, plan: SamplePlan, costs: readonly number[]): RowMeasurement {
-  const p = project(m.wireBytes, plan, costs);
-  const scale = plan.inputBytes / plan.sampleBytes;
+function projected(m: RowMeasurement, plan: SamplePlan, costs: readonly number[], zeroCost: number): RowMeasurement {
+  const p = project(m.wireBytes, plan, costs, zeroCost);
   return {
     ...m,
     inputBytes: plan.inputBytes,
     wireBytes: p.wireBytes,
-    zeroPages: Math.round(m.zeroPages * scale),
+    zeroPages: Math.round((m.zeroPages * plan.dataBytes) / plan.sampleBytes + plan.zeroRegionPages),
     ratio: plan.inputBytes / p.wireBytes,
     sample: { inputBytes: m.inputBytes, wireBytes: m.wireBytes, zeroPages: m.zeroPages, wireRelativeError: p.relativeError },
   };
@@ -294,7 +294,7 @@ function buildResult(sources: string[], blocks: readonly SenderBlock[], rows: re
   // Every row checked that its zero pages came back as such; they all found the same ones (projected, with --sample).
   const zeroPages = rows[0]?.zeroPages ?? 0;
   const sample = plan
-    ? { bytes: plan.sampleBytes, regions: plan.regions.length, of: plan.of, regionBytes: SAMPLE_REGION, seed: plan.seed, wireRelativeError: Math.max(...rows.map((r) => r.sample?.wireRelativeError ?? 0)) }
+    ? { bytes: plan.sampleBytes, regions: plan.regions.length, of: plan.of, zeroRegions: Math.round((plan.zeroRegionPages * PAGE_SIZE) / SAMPLE_REGION), regionBytes: SAMPLE_REGION, seed: plan.seed, wireRelativeError: Math.max(...rows.map((r) => r.sample?.wireRelativeError ?? 0)) }
     : undefined;
   return {
     input: { sources, bytes, pages: bytes / PAGE_SIZE, zeroPages, blocks: blocks.map((b) => ({ name: b.name, bytes: b.usedLength })), ...(sample ? { sample } : {}) },

@@ -27,7 +27,7 @@ export interface CompareResult {
     zeroPages: number;
     blocks: { name: string; bytes: number }[];
     /** --sample: the rows ran on `regions` of the `of` regions of `regionBytes`; the largest relative standard error of a row's projected wire bytes. */
-    sample?: { bytes: number; regions: number; of: number; regionBytes: number; seed: string; wireRelativeError: number };
+    sample?: { bytes: number; regions: number; of: number; zeroRegions: number; regionBytes: number; seed: string; wireRelativeError: number };
   };
   /** The machine the figures come from. */
   host: { cpus: number; node: string; loadAverage: number[] };
@@ -113,7 +113,7 @@ function inputLine(result: CompareResult): string {
   const line = `input: ${i.sources.join(', ')}: ${mb(i.bytes).toFixed(1)} MB, ${i.pages} pages (${i.zeroPages} zero${i.sample ? ', projected' : ''}) in ${i.blocks.length} RAMBlock${i.blocks.length === 1 ? '' : 's'}`;
   if (!i.sample) return line;
   const s = i.sample;
-  return `${line}. Sampled: ${mb(s.bytes).toFixed(1)} MB, ${s.regions} of ${s.of} regions of ${s.regionBytes / 1024 ** 2} MiB (seed ${s.seed}); zero pages, wire MB, ratio and times are projected to the whole input (wire bytes within ${(s.wireRelativeError * 100).toFixed(1)}%, one standard error).`;
+  return `${line}. Sampled: ${mb(s.bytes).toFixed(1)} MB, ${s.regions} of the ${s.of} regions of ${s.regionBytes / 1024 ** 2} MiB that hold data (${s.zeroRegions} more are all zero; seed ${s.seed}); zero pages, wire MB, ratio and times are projected to the whole input (wire bytes within ${(s.wireRelativeError * 100).toFixed(1)}%, one standard error).`;
 }
 
 const NOTES = [

@@ -5,12 +5,16 @@
  * input), chosen with a seeded generator, and each row's wire bytes are
  * projected to the whole input with an error estimate.
  *
- * The projection scales the sample's wire bytes by input / sample bytes. Its
- * error is estimated from how much the regions differ: each sampled region's
- * wire cost is measured on its own with the row's codec (a fresh stream per
- * region), and the standard error of a total estimated from n of N regions
- * drawn without replacement is N * sqrt((1 - n/N) * s^2 / n), s^2 the
- * variance of the regions' costs. MB/s are rates of input and need no
+ * The input is scanned once first: regions that are all zero cost exactly
+ * their zero-page records, so only regions with data are sampled (content
+ * that sits in a few regions of a large, mostly empty guest would otherwise
+ * be missed). The projection scales the sample's wire bytes by the bytes of
+ * the regions with data over the sample's, and adds the zero regions'
+ * records. Its error is estimated from how much the sampled regions differ:
+ * each one's wire cost is measured on its own with the row's codec (a fresh
+ * stream per region), and the standard error of a total estimated from n of
+ * N regions drawn without replacement is N * sqrt((1 - n/N) * s^2 / n), s^2
+ * the variance of the regions' costs. MB/s are rates of input and need no
  * projection; projected transfer times follow from the projected bytes.
  */
 import * as fs from 'node:fs';
@@ -30,9 +34,13 @@ export interface Region {
 export interface SamplePlan {
   seed: string;
   regions: Region[];
-  /** Regions in the whole input. */
+  /** Regions of the input that hold data (the ones sampled from). */
   of: number;
   inputBytes: number;
+  /** Bytes of the regions that hold data. */
+  dataBytes: number;
+  /** Pages of the regions that are all zero (not sampled: their cost is known). */
+  zeroRegionPages: number;
   sampleBytes: number;
 }
 
@@ -55,24 +63,42 @@ function regionsOf(blocks: readonly SenderBlock[]): Region[] {
   return out;
 }
 
-/** A seeded choice of regions worth about `bytes` (all of them when that is the whole input). */
-export function planSample(blocks: readonly SenderBlock[], bytes: number, seed = SAMPLE_SEED_DEFAULT): SamplePlan {
-  const all = regionsOf(blocks);
-  const n = Math.min(all.length, Math.max(1, Math.ceil(bytes / SAMPLE_REGION)));
-  // A partial Fisher-Yates shuffle: the first n are a uniform choice without replacement.
+/** Whether each region of the input holds data: one read of the whole input (`onProgress` with the bytes read). */
+export function scanRegions(blocks: readonly SenderBlock[], onProgress?: (bytes: number) => void): { region: Region; data: boolean }[] {
+  const buf = new Uint8Array(SAMPLE_REGION);
+  let done = 0;
+  return regionsOf(blocks).map((region) => {
+    const part = buf.subarray(0, region.length);
+    readRegion(blocks.find((b) => b.name === region.block)!, region, part);
+    done += region.length;
+    onProgress?.(done);
+    return { region, data: !isZeroRange(part, 0, part.length) };
+  });
+}
+
+/** A seeded choice of regions with data worth about `bytes` (all of them when that is as much). */
+export function planSample(blocks: readonly SenderBlock[], scanned: readonly { region: Region; data: boolean }[], bytes: number, seed = SAMPLE_SEED_DEFAULT): SamplePlan {
+  const data = scanned.filter((r) => r.data).map((r) => r.region);
+  const zeroRegionPages = scanned.filter((r) => !r.data).reduce((n, r) => n + r.region.length / PAGE_SIZE, 0);
+  // A partial Fisher-Yates shuffle, drawn until the regions add up to `bytes`
+  // (the last region of a block is shorter): a uniform choice without replacement.
   const rng = new Prng(seed);
-  const pool = all.slice();
-  for (let i = 0; i < n; i++) {
-    const j = i + rng.below(pool.length - i);
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  const pool = data.slice();
+  let n = 0;
+  for (let taken = 0; n < pool.length && (n === 0 || taken < bytes); n++) {
+    const j = n + rng.below(pool.length - n);
+    [pool[n], pool[j]] = [pool[j]!, pool[n]!];
+    taken += pool[n]!.length;
   }
   const order = new Map(blocks.map((b, i) => [b.name, i]));
   const regions = pool.slice(0, n).sort((a, b) => order.get(a.block)! - order.get(b.block)! || a.offset - b.offset);
   return {
     seed,
     regions,
-    of: all.length,
+    of: data.length,
     inputBytes: blocks.reduce((s, b) => s + b.usedLength, 0),
+    dataBytes: data.reduce((s, r) => s + r.length, 0),
+    zeroRegionPages,
     sampleBytes: regions.reduce((s, r) => s + r.length, 0),
   };
 }
@@ -151,12 +177,23 @@ export async function regionCosts(blocks: readonly SenderBlock[], plan: SamplePl
   return costs;
 }
 
-/** The whole input's wire bytes from the sample's, and one standard error of that, relative. */
-export function project(sampleWireBytes: number, plan: SamplePlan, costs: readonly number[]): { wireBytes: number; relativeError: number } {
+/**
+ * The whole input's wire bytes from the sample's (`zeroPageCost` bytes for
+ * each page of the all-zero regions), and one standard error of that,
+ * relative.
+ */
+export function project(sampleWireBytes: number, plan: SamplePlan, costs: readonly number[], zeroPageCost: number): { wireBytes: number; relativeError: number } {
   const n = costs.length;
   const N = plan.of;
+  const wireBytes = Math.round((sampleWireBytes * plan.dataBytes) / Math.max(1, plan.sampleBytes) + plan.zeroRegionPages * zeroPageCost);
+  if (n === 0) return { wireBytes, relativeError: 0 };
   const mean = costs.reduce((s, c) => s + c, 0) / n;
   const variance = n > 1 ? costs.reduce((s, c) => s + (c - mean) ** 2, 0) / (n - 1) : 0;
   const se = N * Math.sqrt(Math.max(0, 1 - n / N) * (variance / n));
-  return { wireBytes: Math.round((sampleWireBytes * plan.inputBytes) / plan.sampleBytes), relativeError: mean > 0 ? se / (N * mean) : 0 };
+  return { wireBytes, relativeError: wireBytes > 0 ? se / wireBytes : 0 };
+}
+
+/** What one zero page costs on the wire: a main-stream record (QEMU 7.2: 8-byte address and flags, a fill byte), or an 8-byte offset in a packet with its share of the 1344-byte header (QEMU 10). */
+export function zeroPageCost(profile: string): number {
+  return profile === 'qemu-10' ? 8 + PACKET_HEADER_SIZE / PAGES_PER_PACKET : 9;
 }
