@@ -59,7 +59,13 @@ bytes, estimated from how much the sampled regions differ.
 --levels "zlib:1,6,9 zstd:1,3,9,19" (words after --levels that look like
 METHOD:LEVELS join it too); methods not named run at their default level.
 --emit DIR keeps each row's streams as DIR/<method>[-l<level>]-<n>ch/main.bin
-and ch<id>.bin, which 'multifd decode' reads back.`,
+and ch<id>.bin, which 'multifd decode' reads back.
+
+Memory and disk: the input is read from its files as the rows go and each
+decoded page is checked against it, so about 300-450 MiB whatever the
+input's size; the temp folder holds the bundled sample (sparse), a captured
+migration decoded into sparse files, or --sample's regions; streams are
+written only with --emit.`,
   options: {
     levels: { type: 'string', multiple: true, valueName: 'SPEC', description: 'levels per method, e.g. "zlib:1,6,9 zstd:1,3,9,19" (default: each method\'s default)' },
     methods: { type: 'string', valueName: 'LIST', description: 'only these methods, e.g. zlib,zstd (default: every registered one)' },

@@ -28,6 +28,9 @@ decode writes it, last and only on success) and main.bin, the main stream
 as received. Exits 0 when the migration is complete, 1 on any error (every
 connection is then dropped at once, so the sender stops too).
 
+Memory and disk: about 130 MiB plus 8 MiB per channel, whatever the RAM
+size; the RAMBlock files are sparse (only pages that hold data take space).
+
 TLS, as a QEMU destination with tls-creds-x509: with --tls-cert and
 --tls-key every connection (the main one and each channel) must do its own
 TLS handshake. --tls-verify-peer (QEMU verify-peer=on) demands a client

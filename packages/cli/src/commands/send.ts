@@ -30,6 +30,11 @@ a running guest would, and exactly those pages are sent again; the last
 iteration ends the migration. --save-final writes the blocks as they were at
 the end, to compare with what the receiver wrote.
 
+Memory and disk: the channel workers read the images as they go (a 4 MiB
+window each), so an image of any size needs about 150 MiB; the images are
+never written: with --iterations K > 1 the rewritten pages go to an overlay
+file in the temp folder (sparse: only those pages take space).
+
 TLS (--tls-ca turns it on): the main connection and every channel do their
 own handshake; the receiver's certificate must chain to --tls-ca and carry
 the host of --to (or --tls-hostname). --tls-cert/--tls-key present our
