@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PAGE_KINDS, PAGE_SIZE, Prng, fillPage, isZeroRange, blockFileName } from '@multifd/core';
+import { PAGE_KINDS, PAGE_SIZE, Prng, blockFileName, blockView, fillPage, isZeroRange } from '@multifd/core';
 import type { FileBlockInput, SenderBlock } from '@multifd/transport';
 
 /** `blocks` with an empty overlay each, its file in `dir`. */
@@ -41,7 +41,7 @@ export function dirtyPages(blocks: readonly SenderBlock[], fraction: number, ite
     const overlayFd = b.overlay ? fs.openSync(b.overlay.file, 'r+') : undefined;
     try {
       for (const off of offsets) {
-        const page = b.memory ? b.memory.subarray(off, off + PAGE_SIZE) : scratch;
+        const page = b.memory ? b.memory.subarray(off, off + PAGE_SIZE) : b.region ? blockView(b.region, off, PAGE_SIZE) : scratch;
         fillPage(page, rng.below(3) === 0 ? 'zero' : kinds[rng.below(kinds.length)]!, rng);
         if (overlayFd === undefined) continue;
         fs.writeSync(overlayFd, page, 0, PAGE_SIZE, off);
@@ -65,8 +65,21 @@ export function saveFinal(blocks: readonly SenderBlock[], dir: string): void {
       fs.writeFileSync(target, b.memory.subarray(0, b.usedLength));
       continue;
     }
+    if (b.region) {
+      const fd = fs.openSync(target, 'w');
+      try {
+        fs.ftruncateSync(fd, b.usedLength);
+        for (let at = 0; at < b.usedLength; at += CHUNK) {
+          const chunk = blockView(b.region, at, Math.min(CHUNK, b.usedLength - at));
+          if (!isZeroRange(chunk, 0, chunk.length)) writeFully(fd, chunk, at);
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      continue;
+    }
     const out = fs.openSync(target, 'w');
-    const src = fs.openSync(b.file, 'r');
+    const src = fs.openSync(b.file!, 'r');
     const ov = b.overlay ? fs.openSync(b.overlay.file, 'r') : undefined;
     try {
       fs.ftruncateSync(out, b.usedLength);

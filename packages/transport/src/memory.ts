@@ -4,13 +4,18 @@
  * of memory per channel).
  */
 import * as fs from 'node:fs';
-import { MultifdError, PAGE_SIZE, type RAMBlock } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, type BlockMemory, type RAMBlock } from '@multifd/core';
 
-/** A block in memory: `memory` backed by a SharedArrayBuffer is read in place by the workers; otherwise it is copied once. */
+/**
+ * A block in memory: `memory` backed by a SharedArrayBuffer is read in place
+ * by the workers; otherwise it is copied once. A block over 4 GiB cannot be
+ * one Uint8Array on Node 20: give its region of a SharedArrayBuffer
+ * (core's BlockMemory) instead.
+ */
 export interface MemoryBlockInput {
   name: string;
   /** The block's bytes. */
-  memory: Uint8Array;
+  memory: Uint8Array | BlockMemory;
   /** Defaults to memory.length (must be a multiple of 4096). */
   usedLength?: number;
 }
@@ -40,17 +45,20 @@ export type RAMBlockInput = MemoryBlockInput | FileBlockInput;
 
 /** A block as the sender and its workers hold it. */
 export type SenderBlock = { name: string; usedLength: number } & (
-  | { memory: Uint8Array; file?: undefined; overlay?: undefined }
-  | { file: string; overlay?: PageOverlay; memory?: undefined }
+  | { memory: Uint8Array; file?: undefined; overlay?: undefined; region?: undefined }
+  /** A block in shared memory too large for one array: its pages are viewed where they are. */
+  | { region: BlockMemory; memory?: undefined; file?: undefined; overlay?: undefined }
+  | { file: string; overlay?: PageOverlay; memory?: undefined; region?: undefined }
 );
 
-export function isFileBlock(b: RAMBlockInput): b is FileBlockInput {
+export function isFileBlock(b: RAMBlockInput | SenderBlock): b is FileBlockInput & { file: string } {
   return typeof (b as { file?: unknown }).file === 'string';
 }
 
 /** The sender's blocks: memory in a SharedArrayBuffer (copied when it is not), files checked and sized. */
-export function senderBlocks(blocks: readonly RAMBlockInput[]): SenderBlock[] {
+export function senderBlocks(blocks: readonly (RAMBlockInput | SenderBlock)[]): SenderBlock[] {
   return blocks.map((b): SenderBlock => {
+    if ('region' in b && b.region) return b;
     if (isFileBlock(b)) {
       let size: number;
       try {
@@ -67,6 +75,12 @@ export function senderBlocks(blocks: readonly RAMBlockInput[]): SenderBlock[] {
     const usedLength = b.usedLength ?? b.memory.length;
     if (usedLength % PAGE_SIZE !== 0 || usedLength > b.memory.length) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `RAMBlock ${JSON.stringify(b.name)}: used length ${usedLength} must be a multiple of 4096 within its ${b.memory.length} bytes`);
+    }
+    if (!(b.memory instanceof Uint8Array)) {
+      if (!(b.memory.buffer instanceof SharedArrayBuffer)) {
+        throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `RAMBlock ${JSON.stringify(b.name)}: a region (BlockMemory) must lie in a SharedArrayBuffer, which the channel workers share`);
+      }
+      return { name: b.name, usedLength, region: b.memory };
     }
     let memory = b.memory;
     if (!(memory.buffer instanceof SharedArrayBuffer)) {

@@ -47,4 +47,21 @@ describe('a 4.5 GiB RAMBlock read from its file', () => {
       fs.closeSync(rfd);
     }
   }, 120_000);
+
+  it('in shared memory (a region of one SharedArrayBuffer) -> MigrationReceiver in memory: the pages past 4 GiB arrive exact', async () => {
+    const buffer = new SharedArrayBuffer(SIZE);
+    for (const off of PAGES) new Uint8Array(buffer, off, 4096).set(page(off));
+    const receiver = new MigrationReceiver({ listen: '127.0.0.1:0', channels: 2 });
+    const { port } = await receiver.listen();
+    const received = receiver.done();
+    received.catch(() => undefined);
+    const sender = new MigrationSender({ to: `127.0.0.1:${port}`, channels: 2, method: 'zstd', blocks: [{ name: 'pc.ram', memory: { buffer, byteOffset: 0, length: SIZE } }] });
+    await sender.start();
+    await sender.complete('all');
+    const report = await received;
+    expect(report.ramblocks).toEqual([{ name: 'pc.ram', usedLength: SIZE, pages: SIZE / 4096, missing: 0 }]);
+    for (const off of PAGES) expect(Buffer.from(receiver.view('pc.ram', off, 4096)!).equals(page(off)), `page at 0x${off.toString(16)}`).toBe(true);
+    // Not one array: block() says so, with a code.
+    expect(() => receiver.block('pc.ram')).toThrow(expect.objectContaining({ code: 'ERR_MULTIFD_TOO_LARGE' }));
+  }, 120_000);
 });

@@ -99,10 +99,20 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
     return this.#incoming.address;
   }
 
-  /** A RAMBlock's memory (memory mode), once the migration is done. */
+  /**
+   * A RAMBlock's memory (memory mode), once the migration is done, as one
+   * array; a block over 4 GiB is ERR_MULTIFD_TOO_LARGE there: read it with
+   * view().
+   */
   block(name: string): Uint8Array | undefined {
     const sink = this.#decoder?.sink;
     return sink instanceof MemorySink ? sink.block(name) : undefined;
+  }
+
+  /** `length` bytes of a RAMBlock (memory mode) from `offset`: any part of a block of any size. */
+  view(name: string, offset: number, length: number): Uint8Array | undefined {
+    const sink = this.#decoder?.sink;
+    return sink instanceof MemorySink && sink.memory(name) ? sink.view(name, offset, length) : undefined;
   }
 
   progress(): TransferProgress {

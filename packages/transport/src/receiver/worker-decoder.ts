@@ -111,7 +111,7 @@ export class WorkerDecoder {
           sink instanceof VerifySink
             ? { kind: 'verify', blocks: [...verify!] }
             : sink instanceof MemorySink
-            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.block(b.name)! })) }
+            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.memory(b.name)! })) }
             : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
         await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
       },

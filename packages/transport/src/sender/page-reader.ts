@@ -1,13 +1,14 @@
 /**
  * A send worker's view of a block's pages for one scan step. A block in
- * shared memory is read in place. A file-backed block is read as it goes:
+ * shared memory is read in place (one too large for a single array, a
+ * region, through views of the step's pages). A file-backed block is read as it goes:
  * the step's pages are copied into a window buffer of this worker with
  * positioned reads (pread), so a block of any size costs one window (a scan
  * step, 4 MiB by default) of memory per channel; pages marked in the
  * block's overlay are read from the overlay file instead.
  */
 import * as fs from 'node:fs';
-import { MultifdError, PAGE_SIZE, type ScanPages } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, blockView, type ScanPages } from '@multifd/core';
 import type { SenderBlock } from '../memory.js';
 
 /** The pages of a step as sendScan reads them: `memory`, the pages of it, and the block offset of each. */
@@ -32,6 +33,11 @@ export class PageReader {
   window(pages: ScanPages): PageWindow {
     const b = this.#block;
     if (b.memory) return { memory: b.memory, pages };
+    if (b.region && !Array.isArray(pages)) {
+      // A contiguous run of a large in-memory block: viewed in place.
+      const { start, count } = pages as { start: number; count: number };
+      return { memory: blockView(b.region, start, count * PAGE_SIZE), pages: { start: 0, count }, blockOffset: (off) => start + off };
+    }
     if (!Array.isArray(pages)) {
       const { start, count } = pages as { start: number; count: number };
       const memory = this.#buffer(count * PAGE_SIZE);
@@ -63,6 +69,11 @@ export class PageReader {
   }
 
   #read(into: Uint8Array, position: number, file = this.#block.file!, overlay = false): void {
+    const region = this.#block.region;
+    if (region) {
+      into.set(blockView(region, position, into.length));
+      return;
+    }
     const fd = overlay ? (this.#overlayFd ??= open(file)) : (this.#fd ??= open(file));
     for (let done = 0; done < into.length; ) {
       let n: number;

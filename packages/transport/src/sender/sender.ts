@@ -51,7 +51,7 @@ export interface SenderOptions {
   codecOptions?: Record<string, unknown>;
   /** Modules the channel workers import to get codecs (default: nocomp, zlib, zstd). */
   codecModules?: readonly string[];
-  blocks: readonly RAMBlockInput[];
+  blocks: readonly (RAMBlockInput | SenderBlock)[];
   uuid?: Uint8Array;
   tls?: TlsOptions;
   /** Wire variant: 'qemu-7.2' (default) or 'qemu-10' (see core's profile.ts). */

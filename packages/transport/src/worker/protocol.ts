@@ -7,7 +7,7 @@
  * Main -> recv worker:  PACKET (a framed packet to decode into RAM), CLOSE, ABORT
  * Worker -> main:       READY, DONE (job finished, with bytes), CLOSED, ERROR
  */
-import type { ErrorLocation, MultifdErrorCode, ScanPages } from '@multifd/core';
+import type { BlockMemory, ErrorLocation, MultifdErrorCode, ScanPages } from '@multifd/core';
 import type { SenderBlock } from '../memory.js';
 
 /** What a SCAN job found and sent. */
@@ -35,7 +35,7 @@ export type SendJob =
 
 /** Where a receiving worker writes pages: shared memory, or files it opens itself. */
 export type RecvTarget =
-  | { kind: 'memory'; blocks: { name: string; memory: Uint8Array }[] }
+  | { kind: 'memory'; blocks: { name: string; memory: BlockMemory }[] }
   /** A relay: pages are decoded into slots of 128 pages of shared staging memory (PACKET's `slot`). */
   | { kind: 'staging'; memory: Uint8Array }
   | { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] }
