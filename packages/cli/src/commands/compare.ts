@@ -12,7 +12,7 @@ import { booleanOption, stringOption, usageError } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { defineCommand, type OptionValues } from '../command.js';
 import { renderSvg } from '../compare/chart.js';
-import { loadInputs } from '../compare/inputs.js';
+import { loadInputs, type LoadInputsOptions } from '../compare/inputs.js';
 import { LEVEL_SPEC, parseLevels, planRows, type RowSpec, type ZlibBackend } from '../compare/plan.js';
 import { loadCompareCodecs } from '../compare/plugins.js';
 import { LINKS_GBPS, formatCsv, formatJson, formatMarkdown, formatTable, withProjections, type CompareResult, type TableOptions } from '../compare/report.js';
@@ -109,7 +109,7 @@ written only with --emit.`,
       const codecOptions = { backend: o.plan.zlibBackends[0] ?? 'node' };
       const input =
         o.inputs.length > 0
-          ? await loadInputs(o.inputs, { cwd, work, codecModules: codecs.modules, codecOptions })
+          ? await loadInputsWithProgress(io, o.inputs, { cwd, work, codecModules: codecs.modules, codecOptions })
           : { blocks: [sampleWithProgress(io, o.sampleSize, path.join(work, 'sample.bin'))], sources: [`sample (${SAMPLE_SEED})`] };
       const inputBlocks = senderBlocks(input.blocks);
       const sample = o.sample !== undefined ? samplePlan(io, inputBlocks, o.sample, o.sampleSeed, work) : undefined;
@@ -258,6 +258,22 @@ function channelList(text: string): number[] {
     if (!out.includes(n)) out.push(n);
   }
   return out;
+}
+
+/** loadInputs with a progress bar while a captured migration is decoded. */
+async function loadInputsWithProgress(io: CliIo, inputs: readonly string[], options: Omit<LoadInputsOptions, 'onDecodeProgress'>): Promise<Awaited<ReturnType<typeof loadInputs>>> {
+  let bar: ReturnType<typeof createProgress> | undefined;
+  try {
+    return await loadInputs(inputs, {
+      ...options,
+      onDecodeProgress: (bytes, total) => {
+        bar ??= createProgress(io.stderr, 'decoding the captured migration', total);
+        bar.update({ pages: 0, bytes });
+      },
+    });
+  } finally {
+    bar?.done();
+  }
 }
 
 /** The bundled sample, written to `file` with a progress bar. */

@@ -37,6 +37,8 @@ export interface LoadInputsOptions {
   /** Codec modules for decoding captured migrations (plugins included). */
   codecModules: readonly string[];
   codecOptions?: Record<string, unknown>;
+  /** Progress while a captured migration is decoded: bytes of its streams read so far, of `total`. */
+  onDecodeProgress?: (bytes: number, total: number) => void;
 }
 
 type Source = { kind: 'image'; name: string; file: string } | { kind: 'dir'; dir: string } | { kind: 'stream'; file: string };
@@ -122,7 +124,12 @@ async function decodeCapture(labels: readonly string[], o: LoadInputsOptions): P
   try {
     const { report, sink } = await decodeWithWorkers(
       { ...(files.main ? { main: files.main.input } : {}), channels: files.channels.map((f) => f.input) },
-      { codecModules: o.codecModules, out, ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}) },
+      {
+        codecModules: o.codecModules,
+        out,
+        ...(o.codecOptions ? { codecOptions: o.codecOptions } : {}),
+        assemble: { onProgress: (p) => o.onDecodeProgress?.(p.bytes, files.totalBytes) },
+      },
     );
     const written = sink instanceof FileSink ? sink.files() : new Map<string, string>();
     const blocks: FileBlockInput[] = [];
