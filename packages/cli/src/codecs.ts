@@ -1,5 +1,5 @@
 /** The codecs the CLI knows, registered explicitly into a registry of its own. */
-import { CodecRegistry, MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type WireProfileName } from '@multifd/core';
+import { CodecRegistry, DEFAULT_PROFILE, WIRE_PROFILES, MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type WireProfileName } from '@multifd/core';
 import { register as registerNocomp } from '@multifd/nocomp';
 import { register as registerZlib } from '@multifd/zlib';
 import { register as registerZstd } from '@multifd/zstd';
@@ -57,9 +57,9 @@ export function zlibBackendOption(values: OptionValues): 'node' | 'pako' {
   return b;
 }
 
-/** --profile: the wire variant a sender speaks (qemu-7.2 by default, or qemu-10). */
+/** --profile: the wire variant a sender speaks (DEFAULT_PROFILE unless told). */
 export function profileOption(values: OptionValues): WireProfileName {
-  const text = stringOption(values, 'profile') ?? 'qemu-7.2';
+  const text = stringOption(values, 'profile') ?? DEFAULT_PROFILE.name;
   try {
     return wireProfile(text).name;
   } catch (e) {
@@ -71,5 +71,7 @@ export function profileOption(values: OptionValues): WireProfileName {
 export const PROFILE_OPTION = {
   type: 'string',
   valueName: 'P',
-  description: 'wire variant: qemu-7.2 (default: zero pages on the main stream, sync on EOS) or qemu-10 (zero pages in packets, MULTIFD_FLUSH records)',
+  description: `wire variant: ${Object.values(WIRE_PROFILES)
+    .map((p) => `${p.name}${p === DEFAULT_PROFILE ? ' (default)' : ''}: ${p.help}`)
+    .join('; ')}`,
 } as const;

@@ -24,6 +24,14 @@ export type WireProfileName = 'qemu-7.2' | 'qemu-10';
 
 export interface WireProfile {
   readonly name: WireProfileName;
+  /** Short label for tables and charts ("7.2", "10"). */
+  readonly label: string;
+  /** Other names the profile answers to on command lines. */
+  readonly aliases: readonly string[];
+  /** A suffix for file and directory names ("", "-qemu10"): the default profile has none. */
+  readonly fileSuffix: string;
+  /** One line for --help. */
+  readonly help: string;
   /** Machine type written in the configuration section. */
   readonly machine: string;
   /** Where all-zero pages go. */
@@ -43,6 +51,10 @@ const QEMU10_RESERVED_BITS = 0x08 | 0x10;
 
 export const QEMU_7_2: WireProfile = {
   name: 'qemu-7.2',
+  label: '7.2',
+  aliases: ['7.2', 'qemu-7.2.0'],
+  fileSuffix: '',
+  help: 'zero pages as main-stream records, syncs on end-of-section (QEMU 7.2)',
   machine: 'pc-i440fx-7.2',
   zeroPages: 'main',
   flushRecords: false,
@@ -56,6 +68,10 @@ export const QEMU_7_2: WireProfile = {
 
 export const QEMU_10: WireProfile = {
   name: 'qemu-10',
+  label: '10',
+  aliases: ['10', '10.0', 'qemu-10.0'],
+  fileSuffix: '-qemu10',
+  help: 'zero pages listed in packets, MULTIFD_FLUSH records, one-hot method bits (QEMU 10.0)',
   machine: 'pc-i440fx-10.0',
   zeroPages: 'packet',
   flushRecords: true,
@@ -76,10 +92,12 @@ export const QEMU_10: WireProfile = {
 
 export const WIRE_PROFILES: Readonly<Record<WireProfileName, WireProfile>> = { 'qemu-7.2': QEMU_7_2, 'qemu-10': QEMU_10 };
 
-/** The profile called `name` ('qemu-7.2', 'qemu-10'; also '7.2', '10', '10.0'). */
+/** What a sender speaks unless told otherwise: QEMU 7.2's variant, which every peer we know reads. */
+export const DEFAULT_PROFILE: WireProfile = QEMU_7_2;
+
+/** The profile called `name`, or one of its aliases ('qemu-7.2', '7.2', 'qemu-10', '10', '10.0'...). */
 export function wireProfile(name: string): WireProfile {
-  const key = name === '7.2' ? 'qemu-7.2' : name === '10' || name === '10.0' || name === 'qemu-10.0' ? 'qemu-10' : name;
-  const profile = WIRE_PROFILES[key as WireProfileName];
-  if (!profile) throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `unknown wire profile ${JSON.stringify(name)} (qemu-7.2 or qemu-10)`);
+  const profile = Object.values(WIRE_PROFILES).find((p) => p.name === name || p.aliases.includes(name));
+  if (!profile) throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `unknown wire profile ${JSON.stringify(name)} (${Object.keys(WIRE_PROFILES).join(' or ')})`);
   return profile;
 }

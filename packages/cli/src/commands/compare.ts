@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PAGE_SIZE, wireProfile } from '@multifd/core';
+import { PAGE_SIZE, WIRE_PROFILES, wireProfile } from '@multifd/core';
 import { senderBlocks, type FileBlockInput, type SenderBlock } from '@multifd/transport';
 import { booleanOption, stringOption, usageError } from '../args.js';
 import { writeFileAtomic } from '../atomic-file.js';
@@ -75,7 +75,7 @@ written only with --emit.`,
     profiles: {
       type: 'string',
       valueName: 'LIST',
-      description: 'wire profiles, side by side (default qemu-7.2,qemu-10): 7.2 sends zero pages as main-stream records, 10 lists them in packets',
+      description: `wire profiles, side by side (default: all of them, ${Object.keys(WIRE_PROFILES).join(',')})`,
     },
     'sample-size': { type: 'string', valueName: 'SIZE', description: 'size of the bundled sample when no INPUT is given (default 256M)' },
     sample: {
@@ -220,11 +220,11 @@ export function parseCompareOptions(values: OptionValues, positionals: readonly 
   if (sampleSize === undefined || !isPageMultiple(sampleSize) || sampleSize > MAX_SAMPLE) {
     throw usageError(`--sample-size ${sizeText}: expected a multiple of 4096 bytes up to 64G, e.g. 16M or 256M`);
   }
-  const profiles = (stringOption(values, 'profiles') ?? 'qemu-7.2,qemu-10').split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+  const profiles = (stringOption(values, 'profiles') ?? Object.keys(WIRE_PROFILES).join(',')).split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
     try {
       return wireProfile(p).name;
     } catch {
-      throw usageError(`--profiles ${p}: expected qemu-7.2 or qemu-10`);
+      throw usageError(`--profiles ${p}: expected ${Object.keys(WIRE_PROFILES).join(' or ')}`);
     }
   });
   const methodsText = stringOption(values, 'methods');

@@ -16,7 +16,7 @@ export function relayOptionTable(prefix: '' | 'out-'): OptionTable {
     [`${prefix}level`]: { type: 'string', valueName: 'L', description: levelHelp('outgoing ') },
     uuid: { type: 'string', valueName: 'U', description: "uuid for the outgoing channels (default: the incoming channels')" },
     'zlib-backend': { type: 'string', valueName: 'B', description: 'zlib implementation: node (default, native) or pako' },
-    profile: { ...PROFILE_OPTION, description: 'wire variant of the outgoing channels: qemu-7.2 (default) or qemu-10 (the destination must match the source)' },
+    profile: { ...PROFILE_OPTION, description: `wire variant of the outgoing channels (the destination must match the source): ${PROFILE_OPTION.description.replace(/^wire variant: /, '')}` },
     ...tlsClientOptionTable(prefix),
     json: { type: 'boolean', description: 'print a JSON summary on stdout' },
   };

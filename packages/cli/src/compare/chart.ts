@@ -4,11 +4,12 @@
  * SVG headless: no browser, no canvas). Both are loaded only when a chart is
  * asked for.
  */
+import { DEFAULT_PROFILE, wireProfile } from '@multifd/core';
 import type { CompareResult } from './report.js';
 
 /** The row label on the chart: "zstd l3 x2". */
 export function pointLabel(r: { method: string; level: number | null; channels: number; profile?: string }): string {
-  return `${r.method}${r.level === null ? '' : ` l${r.level}`} x${r.channels}${r.profile === 'qemu-10' ? ' q10' : ''}`;
+  return `${r.method}${r.level === null ? '' : ` l${r.level}`} x${r.channels}${r.profile === undefined || r.profile === DEFAULT_PROFILE.name ? '' : ` q${wireProfile(r.profile).label}`}`;
 }
 
 const WIDTH = 640;

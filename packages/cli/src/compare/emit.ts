@@ -8,7 +8,7 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { MultifdError } from '@multifd/core';
+import { MultifdError, wireProfile } from '@multifd/core';
 import type { RowSpec } from './plan.js';
 
 /** Written last into the --emit directory, only when every row passed. */
@@ -16,7 +16,7 @@ export const EMIT_INDEX = 'compare.json';
 
 /** The row's directory name: "zstd-l3-2ch", "nocomp-1ch", "zstd-l1-2ch-qemu10" (the qemu-10 profile). */
 export function rowDirName(spec: Pick<RowSpec, 'method' | 'level' | 'channels' | 'profile'>): string {
-  return `${spec.method}${spec.level !== undefined ? `-l${spec.level}` : ''}-${spec.channels}ch${spec.profile === 'qemu-10' ? '-qemu10' : ''}`;
+  return `${spec.method}${spec.level !== undefined ? `-l${spec.level}` : ''}-${spec.channels}ch${wireProfile(spec.profile).fileSuffix}`;
 }
 
 /** A fresh partial directory for the row under `emitDir`. */

@@ -3,7 +3,7 @@
  * names), at the levels --levels asks for it (default: the method's
  * default level), for every --channels count; zlib once per backend asked.
  */
-import { MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type CodecRegistry, type WireProfileName } from '@multifd/core';
+import { DEFAULT_PROFILE, MultifdError, resolveLevel, wireProfile, type AnyMultiFDMethods, type CodecRegistry, type WireProfileName } from '@multifd/core';
 
 /** Whether `profile` can put method `value` on the wire (see core's profile.ts). */
 function carries(profile: WireProfileName, value: number): boolean {
@@ -85,7 +85,7 @@ export function planRows(registry: CodecRegistry, o: PlanOptions): RowSpec[] {
       for (const level of levels) {
         for (const channels of o.channels) {
           // Profiles side by side; a method value a profile cannot carry (4-7 under qemu-10) gets no row there.
-          for (const profile of (o.profiles ?? ['qemu-7.2']).filter((p) => carries(p, codec.value))) {
+          for (const profile of (o.profiles ?? [DEFAULT_PROFILE.name]).filter((p) => carries(p, codec.value))) {
             rows.push({
               codec,
               method: backend === 'pako' ? 'zlib-pako' : codec.name,

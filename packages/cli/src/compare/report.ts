@@ -4,6 +4,7 @@
  * the three stages a migration pipelines (compress, the link, decompress):
  * max(wire bits / link, input / compress rate, input / decompress rate).
  */
+import { WIRE_PROFILES, wireProfile } from '@multifd/core';
 import { reflow } from '../text-wrap.js';
 import type { RowMeasurement } from './run-row.js';
 
@@ -90,7 +91,7 @@ function columns(mark: (text: string) => string): Column[] {
     { title: 'method', align: 'left', keep: 100, cell: (r) => r.method },
     { title: 'level', align: 'right', keep: 90, cell: (r) => (r.level === null ? '-' : String(r.level)) },
     { title: 'ch', align: 'right', keep: 90, cell: (r) => String(r.channels) },
-    { title: 'profile', align: 'left', keep: 80, cell: (r) => (r.profile === 'qemu-10' ? '10' : '7.2') },
+    { title: 'profile', align: 'left', keep: 80, cell: (r) => wireProfile(r.profile).label },
     { title: 'input MB', align: 'right', keep: 20, cell: (r) => mb(r.inputBytes).toFixed(1) },
     { title: 'zero pages', align: 'right', keep: 10, cell: (r) => String(r.zeroPages) },
     { title: 'wire MB', align: 'right', keep: 50, cell: (r) => mb(r.wireBytes).toFixed(1) },
@@ -117,7 +118,9 @@ function inputLine(result: CompareResult): string {
 }
 
 const NOTES = [
-  'profile 7.2: zero pages as main-stream records (QEMU 7.2); 10: zero pages listed in packets by the channel workers (QEMU 10.0);',
+  `profile ${Object.values(WIRE_PROFILES)
+    .map((p) => `${p.label}: ${p.help}`)
+    .join('; ')};`,
   'ratio = input / wire (main stream, initial packets, headers and payloads); MB/s of input, wall clock, all channels;',
   'CPU s = compress + decompress, all threads; "1G s".."100G s": projected time to migrate the input over that link,',
   'the slowest of link, compress and decompress.',

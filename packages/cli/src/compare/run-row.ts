@@ -31,7 +31,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BufferPool, MultifdError, fileChunks, type AssembleReport, type StreamInput, type WireProfileName } from '@multifd/core';
+import { BufferPool, DEFAULT_PROFILE, fileChunks, MultifdError, type AssembleReport, type StreamInput, type WireProfileName } from '@multifd/core';
 import {
   IncomingMigration,
   MAIN_STREAM_FILE,
@@ -167,7 +167,7 @@ interface Trip {
 }
 
 export function label(spec: Pick<RowSpec, 'method' | 'level' | 'channels' | 'profile'>): string {
-  return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}${spec.profile === 'qemu-10' ? ', qemu-10' : ''}`;
+  return `${spec.method}${spec.level !== undefined ? ` level ${spec.level}` : ''}, ${spec.channels} channel${spec.channels === 1 ? '' : 's'}${spec.profile === DEFAULT_PROFILE.name ? '' : `, ${spec.profile}`}`;
 }
 
 function rate(t: Window, bytes: number): Timed {

@@ -19,7 +19,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PAGES_PER_PACKET, PAGE_SIZE, PACKET_HEADER_SIZE, Prng, isZeroRange, splitZeroPages, type AnyMultiFDMethods } from '@multifd/core';
+import { isZeroRange, PACKET_HEADER_SIZE, PAGE_SIZE, PAGES_PER_PACKET, Prng, splitZeroPages, wireProfile, type AnyMultiFDMethods } from '@multifd/core';
 import type { FileBlockInput, SenderBlock } from '@multifd/transport';
 
 export const SAMPLE_REGION = 4 * 1024 ** 2;
@@ -195,5 +195,5 @@ export function project(sampleWireBytes: number, plan: SamplePlan, costs: readon
 
 /** What one zero page costs on the wire: a main-stream record (QEMU 7.2: 8-byte address and flags, a fill byte), or an 8-byte offset in a packet with its share of the 1344-byte header (QEMU 10). */
 export function zeroPageCost(profile: string): number {
-  return profile === 'qemu-10' ? 8 + PACKET_HEADER_SIZE / PAGES_PER_PACKET : 9;
+  return wireProfile(profile).zeroPages === 'packet' ? 8 + PACKET_HEADER_SIZE / PAGES_PER_PACKET : 9;
 }

@@ -10,19 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import {
-  MultifdError,
-  NIL_UUID,
-  assembleMigration,
-  resolveLevel,
-  type ApplyJob,
-  type AssembleReport,
-  type PacketApplier,
-  type PageSink,
-  type StreamInput,
-  type WireProfileName,
-  wireProfile,
-} from '@multifd/core';
+import { assembleMigration, DEFAULT_PROFILE, MultifdError, NIL_UUID, resolveLevel, wireProfile, type ApplyJob, type AssembleReport, type PacketApplier, type PageSink, type StreamInput, type WireProfileName } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, connectWhenListening, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS } from '../options.js';
@@ -150,7 +138,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       const registry = await loadCodecs(modules);
       const outCodec = registry.lookup(o.method);
       resolveLevel(outCodec, o.level);
-      const profile = wireProfile(o.profile ?? 'qemu-7.2');
+      const profile = o.profile ? wireProfile(o.profile) : DEFAULT_PROFILE;
       profile.methodFlags(outCodec.value);
       const staging = new StagingArea(o.stagingSlots ?? Math.max(8, (inputs.channels.length + o.channels) * window));
       const file = new URL('../receiver/recv-worker.js', import.meta.url);

@@ -6,7 +6,7 @@
  * time, in order; DONE is posted once the kernel has the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MultifdError, PACKET_HEADER_SIZE, PAGE_SIZE, PacketEncoder, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
+import { DEFAULT_PROFILE, MultifdError, PACKET_HEADER_SIZE, PacketEncoder, PAGE_SIZE, pageViews, sendScan, wireProfile, type EncodedPacket, type WireProfileName } from '@multifd/core';
 import { loadCodecs } from '../codecs.js';
 import type { SenderBlock } from '../memory.js';
 import { slotViews } from '../staging.js';
@@ -133,7 +133,7 @@ async function handle(job: SendJob): Promise<boolean> {
 
 async function start(): Promise<void> {
   const registry = await loadCodecs(data.codecModules);
-  const profile = wireProfile(data.profile ?? 'qemu-7.2');
+  const profile = data.profile ? wireProfile(data.profile) : DEFAULT_PROFILE;
   encoder = new PacketEncoder({
     codec: registry.get(data.method),
     id: data.channel,

@@ -13,19 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import {
-  MigrationPlanner,
-  MultifdError,
-  NIL_UUID,
-  resolveLevel,
-  type CodecRegistry,
-  type PageSelection,
-  type WireProfile,
-  type WireProfileName,
-  wireProfile,
-  type PlanStep,
-  type RAMBlock,
-} from '@multifd/core';
+import { DEFAULT_PROFILE, MigrationPlanner, MultifdError, NIL_UUID, resolveLevel, wireProfile, type CodecRegistry, type PageSelection, type PlanStep, type RAMBlock, type WireProfile, type WireProfileName } from '@multifd/core';
 import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, parseAddress, socketError, type Address, type TlsOptions } from '../net.js';
@@ -107,7 +95,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     }
     this.blocks = senderBlocks(options.blocks);
     this.#blockIndex = new Map(this.blocks.map((b, i) => [b.name, i]));
-    this.#profile = wireProfile(options.profile ?? 'qemu-7.2');
+    this.#profile = options.profile ? wireProfile(options.profile) : DEFAULT_PROFILE;
     this.#planner = new MigrationPlanner<SenderBlock>({
       blocks: this.blocks,
       profile: this.#profile,
