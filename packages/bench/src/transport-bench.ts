@@ -42,6 +42,7 @@ import {
   waitForQuietCpu,
   type MigrationInfo,
 } from '@multifd/qemu-harness';
+import { DEFAULT_PROFILE, type WireProfileName } from '@multifd/core';
 import { median } from './median.js';
 
 const GUEST_MIB = 2048;
@@ -57,7 +58,7 @@ interface Options {
   codecs: string[];
   qemu?: string;
   qemuData?: string;
-  profile: 'qemu-7.2' | 'qemu-10';
+  profile: WireProfileName;
   json: boolean;
   out?: string;
   /** Where our receiver puts RAM: preallocated memory (like QEMU's destination) or files (`multifd receive --out`). */
@@ -79,7 +80,7 @@ interface Run {
 type Pair = 'ours' | 'qemu->qemu' | 'qemu->ours';
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { reps: 3, channels: [1, 2], codecs: ['nocomp', 'zlib', 'zstd'], profile: 'qemu-7.2', json: false, receiver: 'memory' };
+  const o: Options = { reps: 3, channels: [1, 2], codecs: ['nocomp', 'zlib', 'zstd'], profile: DEFAULT_PROFILE.name, json: false, receiver: 'memory' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? '';
