@@ -18,6 +18,7 @@ import {
   PAGE_SIZE,
   PAGES_PER_PACKET,
   assembleMigration,
+  payloadLength,
   type AnyMultiFDMethods,
   type AssembleReport,
   type CodecRegistry,
@@ -76,7 +77,7 @@ const LOAD_CHUNK = 64 * 1024 ** 2;
 /** Frame a channel file (read once) into its packets with pages. */
 export function loadChannel(codec: AnyMultiFDMethods, file: string): ChannelPackets {
   const framer = new ChannelFramer({
-    payloadLength: (h) => (codec.payloadLength ? codec.payloadLength(h.normalPages, h.nextPacketSize) : h.nextPacketSize),
+    payloadLength: (h) => payloadLength(codec, h.normalPages, h.nextPacketSize),
     stream: file,
   });
   const out: ChannelPackets = { id: -1, packets: [] };

@@ -17,6 +17,7 @@ export * from './ramblock.js';
 export * from './page-writer.js';
 export * from './page-runs.js';
 export * from './methods.js';
+export * from './payload-limit.js';
 export * from './levels.js';
 export * from './tokens.js';
 export * from './registry.js';

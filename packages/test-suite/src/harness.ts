@@ -13,7 +13,7 @@ import {
   PacketEncoder,
   Prng,
   fillPage,
-  maxCompressedPayload,
+  payloadLength as corePayloadLength,
   type AnyMultiFDMethods,
   type PacketHeader,
   type PageKind,
@@ -51,12 +51,7 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
 
 /** The payload length a receiver reads for `header`, capped the way core's assembler caps it. */
 export function payloadLength(methods: AnyMultiFDMethods, header: PacketHeader): number {
-  const length = methods.payloadLength ? methods.payloadLength(header.normalPages, header.nextPacketSize) : header.nextPacketSize;
-  const max = methods.maxPayloadSize ? methods.maxPayloadSize(header.normalPages) : maxCompressedPayload(header.normalPages);
-  if (!(length <= max)) {
-    throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `payload of ${length} bytes for ${header.normalPages} pages exceeds ${max}`);
-  }
-  return length;
+  return corePayloadLength(methods, header.normalPages, header.nextPacketSize);
 }
 
 /**

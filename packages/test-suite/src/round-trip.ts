@@ -3,7 +3,7 @@
  * channels, every page kind, the header fields as a receiver reads them, and
  * the codec's declared shape.
  */
-import { FLAG_SYNC, PAGE_KINDS, PAGES_PER_PACKET, Prng, maxCompressedPayload, methodOfFlags, type AnyMultiFDMethods } from '@multifd/core';
+import { FLAG_SYNC, PAGE_KINDS, PAGES_PER_PACKET, Prng, methodOfFlags, payloadLimit, type AnyMultiFDMethods } from '@multifd/core';
 import {
   BLOCK,
   ChannelReceiver,
@@ -73,7 +73,7 @@ export function roundTripTests(methods: AnyMultiFDMethods, { describe, it, expec
       const pages = makePages(rngFor(opts.seed, 'limit'), PAGES_PER_PACKET, ['random']);
       const { sent } = await sendChannel(methods, 0, [pages]);
       const size = sent[0]!.payloadSize;
-      const max = methods.maxPayloadSize ? methods.maxPayloadSize(PAGES_PER_PACKET) : maxCompressedPayload(PAGES_PER_PACKET);
+      const max = payloadLimit(methods, PAGES_PER_PACKET);
       expect(size).toBeLessThanOrEqual(max);
       expect(methods.payloadLength ? methods.payloadLength(PAGES_PER_PACKET, size) : size).toBe(size);
     });

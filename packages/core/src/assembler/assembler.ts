@@ -7,7 +7,8 @@
  * run through here, so they accept exactly the same streams.
  */
 import { setMaxListeners } from 'node:events';
-import { PAGE_SIZE, maxCompressedPayload } from '../constants.js';
+import { PAGE_SIZE } from '../constants.js';
+import { payloadLength } from '../payload-limit.js';
 import type { Lease } from '../buffers/lease.js';
 import { ChannelFramer, releaseFrames, type ChannelFrame } from '../channel-stream/framer.js';
 import { MultifdError } from '../errors.js';
@@ -330,13 +331,7 @@ class Assembler {
 
   /** Called by the framer for packets with normal pages: decides how many payload bytes to read. */
   #payloadLength(h: PacketHeader): number {
-    const codec = this.#methodOf(h);
-    const length = codec.payloadLength ? codec.payloadLength(h.normalPages, h.nextPacketSize) : h.nextPacketSize;
-    const max = codec.maxPayloadSize ? codec.maxPayloadSize(h.normalPages) : maxCompressedPayload(h.normalPages);
-    if (!(length <= max)) {
-      throw new MultifdError('ERR_MULTIFD_PAYLOAD_SIZE', `payload of ${length} bytes for ${h.normalPages} pages exceeds the limit of ${max}`);
-    }
-    return length;
+    return payloadLength(this.#methodOf(h), h.normalPages, h.nextPacketSize);
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   type AssembleReport,
 } from '@multifd/core';
 import type { Address, TlsOptions } from '../net.js';
-import { DEFAULTS } from '../options.js';
+import { DEFAULTS, checkChannelCount } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { IncomingMigration } from './incoming.js';
 import { WorkerDecoder } from './worker-decoder.js';
@@ -78,9 +78,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
 
   constructor(options: ReceiverOptions) {
     super();
-    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
-      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
-    }
+    checkChannelCount(options.channels);
     this.#o = options;
     this.#incoming = new IncomingMigration({
       listen: options.listen,

@@ -10,10 +10,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { assembleMigration, DEFAULT_PROFILE, MultifdError, NIL_UUID, resolveLevel, wireProfile, type ApplyJob, type AssembleReport, type PacketApplier, type PageSink, type StreamInput, type WireProfileName } from '@multifd/core';
+import { INITIAL_PACKET_SIZE, assembleMigration, DEFAULT_PROFILE, MultifdError, NIL_UUID, resolveLevel, wireProfile, type ApplyJob, type AssembleReport, type PacketApplier, type PageSink, type StreamInput, type WireProfileName } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, connectWhenListening, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
-import { DEFAULTS } from '../options.js';
+import { DEFAULTS, checkChannelCount, withTimeout } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { decodeInWorker, payloadPool } from '../receiver/worker-applier.js';
 import type { RecvWorkerData } from '../receiver/recv-worker.js';
@@ -98,9 +98,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
     this.#o = options;
     this.#address = typeof options.to === 'string' ? parseAddress(options.to) : options.to;
     if (options.tls) checkTlsOptions(options.tls, 'client');
-    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
-      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
-    }
+    checkChannelCount(options.channels);
     if (options.stagingSlots !== undefined && !(Number.isInteger(options.stagingSlots) && options.stagingSlots >= 1 && options.stagingSlots <= 4096)) {
       throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `stagingSlots must be 1-4096, got ${options.stagingSlots}`);
     }
@@ -111,7 +109,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
     const channels = this.#pool?.stats.map((s) => ({ ...s })) ?? [];
     return withRates({
       pages: this.#pages,
-      wireBytes: this.#mainBytes + channels.reduce((n, c) => n + c.wireBytes, 0) + channels.length * 64,
+      wireBytes: this.#mainBytes + channels.reduce((n, c) => n + c.wireBytes, 0) + channels.length * INITIAL_PACKET_SIZE,
       mainBytes: this.#mainBytes,
       channels,
       epochs: this.#epochs,
@@ -287,16 +285,6 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
 
   async #waitClose(closed: Promise<void>): Promise<void> {
     const ms = this.#o.closeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        closed,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new MultifdError('ERR_MULTIFD_TIMEOUT', `the destination did not close the main connection within ${ms} ms`)), ms);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(closed, ms, () => new MultifdError('ERR_MULTIFD_TIMEOUT', `the destination did not close the main connection within ${ms} ms`));
   }
 }

@@ -13,12 +13,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { DEFAULT_PROFILE, MigrationPlanner, MultifdError, NIL_UUID, resolveLevel, wireProfile, type CodecRegistry, type PageSelection, type PlanStep, type RAMBlock, type WireProfile, type WireProfileName } from '@multifd/core';
+import { INITIAL_PACKET_SIZE, DEFAULT_PROFILE, MigrationPlanner, MultifdError, NIL_UUID, resolveLevel, wireProfile, type CodecRegistry, type PageSelection, type PlanStep, type RAMBlock, type WireProfile, type WireProfileName } from '@multifd/core';
 import { COMPLETION_ACK, isCompletionAck } from '../ack.js';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, parseAddress, socketError, type Address, type TlsOptions } from '../net.js';
 import { MAIN_STREAM_FILE, openOutput, type LocalOutput, type StreamOutput } from '../outputs.js';
-import { DEFAULTS } from '../options.js';
+import { DEFAULTS, checkChannelCount, withTimeout } from '../options.js';
 import { senderBlocks, type RAMBlockInput, type SenderBlock } from '../memory.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
 import { SendChannelPool } from './channel-pool.js';
@@ -90,9 +90,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
     }
     this.#address = typeof options.to === 'string' ? parseAddress(options.to) : (options.to ?? { host: '', port: 0 });
     if (options.tls && options.to !== undefined) checkTlsOptions(options.tls, 'client');
-    if (!Number.isInteger(options.channels) || options.channels < 1 || options.channels > 255) {
-      throw new MultifdError('ERR_MULTIFD_BAD_OPTION', `channels must be 1-255, got ${options.channels}`);
-    }
+    checkChannelCount(options.channels);
     this.blocks = senderBlocks(options.blocks);
     this.#blockIndex = new Map(this.blocks.map((b, i) => [b.name, i]));
     this.#profile = options.profile ? wireProfile(options.profile) : DEFAULT_PROFILE;
@@ -113,7 +111,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
       // The planner counts what the channels reported, so nothing is counted twice.
       pages: c.zeroPages + c.normalPages,
       zeroPages: c.zeroPages,
-      wireBytes: this.#mainBytes + channels.reduce((s, ch) => s + ch.wireBytes, 0) + channels.length * 64,
+      wireBytes: this.#mainBytes + channels.reduce((s, ch) => s + ch.wireBytes, 0) + channels.length * INITIAL_PACKET_SIZE,
       mainBytes: this.#mainBytes,
       channels,
       epochs: this.#epochs,
@@ -257,15 +255,7 @@ export class MigrationSender extends EventEmitter<SenderEvents> {
 
   async #waitPeerClose(): Promise<void> {
     const ms = this.#o.closeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new MultifdError('ERR_MULTIFD_TIMEOUT', `the receiver did not confirm the end of the migration within ${ms} ms`, { stream: 'main stream' })), ms);
-    });
-    try {
-      await Promise.race([this.#mainPeerClosed, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.#mainPeerClosed!, ms, () => new MultifdError('ERR_MULTIFD_TIMEOUT', `the receiver did not confirm the end of the migration within ${ms} ms`, { stream: 'main stream' }));
     if ((this.#o.confirm ?? 'ack') === 'ack' && !isCompletionAck(this.#fromPeer)) {
       throw new MultifdError('ERR_MULTIFD_INCOMPLETE', 'the receiver closed the connection without confirming that the migration is complete', { stream: 'main stream' });
     }
