@@ -34,6 +34,7 @@ export * from './channel-stream/file-chunks.js';
 export * from './assembler/page-sink.js';
 export * from './assembler/memory-sink.js';
 export * from './assembler/file-sink.js';
+export * from './assembler/scratch-pages.js';
 export * from './assembler/sync-barrier.js';
 export * from './assembler/abortable.js';
 export * from './assembler/assembler.js';

@@ -13,6 +13,7 @@ import { PAGE_SIZE, PAGES_PER_PACKET } from '../constants.js';
 import { MultifdError } from '../errors.js';
 import type { RAMBlockInfo } from '../ramblock.js';
 import type { PageSink } from './page-sink.js';
+import { ScratchPages } from './scratch-pages.js';
 
 interface OpenBlock {
   file: string;
@@ -44,7 +45,7 @@ export class FileSink implements PageSink {
   readonly #usedNames = new Set<string>();
   /** Block name -> file name; kept after close(), when callers ask for it. */
   readonly #files = new Map<string, string>();
-  readonly #scratch = new Map<string, Uint8Array>();
+  readonly #scratch = new ScratchPages();
   #zeros: Uint8Array | undefined;
 
   constructor(dir: string, options: FileSinkOptions = {}) {
@@ -63,15 +64,11 @@ export class FileSink implements PageSink {
   }
 
   pageViews(key: string, _block: RAMBlockInfo, offsets: readonly number[]): Uint8Array[] {
-    let scratch = this.#scratch.get(key);
-    if (!scratch) this.#scratch.set(key, (scratch = new Uint8Array(PAGES_PER_PACKET * PAGE_SIZE)));
-    const buf = scratch;
-    return offsets.map((_, i) => buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    return this.#scratch.views(key, offsets.length);
   }
 
   commitPages(key: string, block: RAMBlockInfo, offsets: readonly number[]): void {
-    const scratch = this.#scratch.get(key);
-    if (!scratch) throw new MultifdError('ERR_MULTIFD_STATE', `commitPages(${key}) without pageViews`);
+    const scratch = this.#scratch.of(key);
     const open = this.#open(block);
     this.#writeRuns(open, offsets, (i) => scratch.subarray(i * PAGE_SIZE));
   }

@@ -6,7 +6,7 @@
  * an input of any size costs a packet's scratch per channel, not a second
  * copy of the input. A difference is ERR_MULTIFD_VERIFY naming the page.
  */
-import { MultifdError, PAGES_PER_PACKET, PAGE_SIZE, isZeroRange, type PageSink, type RAMBlockInfo } from '@multifd/core';
+import { MultifdError, PAGE_SIZE, ScratchPages, isZeroRange, type PageSink, type RAMBlockInfo } from '@multifd/core';
 import type { SenderBlock } from '../memory.js';
 import { PageReader } from '../sender/page-reader.js';
 
@@ -15,7 +15,7 @@ const ZERO_CHECK_PAGES = 256;
 
 export class VerifySink implements PageSink {
   readonly #sources = new Map<string, { block: SenderBlock; reader: PageReader }>();
-  readonly #scratch = new Map<string, Uint8Array>();
+  readonly #scratch = new ScratchPages();
   /** Pages checked so far (decoded and zero). */
   pages = 0;
 
@@ -34,15 +34,11 @@ export class VerifySink implements PageSink {
   }
 
   pageViews(key: string, _block: RAMBlockInfo, offsets: readonly number[]): Uint8Array[] {
-    let scratch = this.#scratch.get(key);
-    if (!scratch) this.#scratch.set(key, (scratch = new Uint8Array(PAGES_PER_PACKET * PAGE_SIZE)));
-    const buf = scratch;
-    return offsets.map((_, i) => buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    return this.#scratch.views(key, offsets.length);
   }
 
   commitPages(key: string, block: RAMBlockInfo, offsets: readonly number[]): void {
-    const scratch = this.#scratch.get(key);
-    if (!scratch) throw new MultifdError('ERR_MULTIFD_STATE', `commitPages(${key}) without pageViews`);
+    const scratch = this.#scratch.of(key);
     const source = this.#window(block, offsets);
     for (let i = 0; i < offsets.length; i++) {
       const got = scratch.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
