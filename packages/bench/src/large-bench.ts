@@ -12,18 +12,16 @@
  * the peak RSS of that process. Options: --size-gib N (16) --content-gib N (2)
  * --guest-gib N (8) --skip-qemu --methods LIST (zstd) --channels N (2).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_MIX, configureMultifd, killAllQemu, migrate, mixedPages, startQemu, waitForMigration } from '@multifd/qemu-harness';
+import { BENCH_MIX, cliMainBody, configureMultifd, killAllQemu, migrate, mixedPages, runWithPeakRss, startQemu, waitForMigration, type MeasuredRun } from '@multifd/qemu-harness';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const CHUNK_MIB = 64;
-const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
-const IO = fileURLToPath(new URL('../../cli/dist/io.js', import.meta.url));
+const CLI_DIST = fileURLToPath(new URL('../../cli/dist', import.meta.url));
 
 interface Options {
   sizeGiB: number;
@@ -50,40 +48,16 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-  peakRssMiB: number;
-}
+type Run = MeasuredRun & { peakRssMiB: number };
 
 /** `multifd <args>` in its own process; `onStderr` sees its stderr as it comes. */
-function multifd(args: string[], onStderr?: (text: string) => void): Promise<Run> {
-  const script = `
-    const { main } = await import(${JSON.stringify(MAIN)});
-    const { processIo } = await import(${JSON.stringify(IO)});
-    const code = await main(${JSON.stringify(args)}, processIo());
-    process.stderr.write('PEAK_RSS ' + process.resourceUsage().maxRSS * 1024 + '\\n');
-    process.exitCode = code;`;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
-    onStderr?.(stderr);
-  });
-  return new Promise((resolve) =>
-    child.on('close', (code) =>
-      resolve({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000, peakRssMiB: Number(/PEAK_RSS (\d+)/.exec(stderr)?.[1] ?? NaN) / MiB }),
-    ),
-  );
+async function multifd(args: string[], onStderr?: (text: string) => void): Promise<Run> {
+  const r = await runWithPeakRss(cliMainBody(CLI_DIST, args), onStderr);
+  return { ...r, peakRssMiB: r.peakRssBytes / MiB };
 }
 
 function ok(what: string, r: Run): Run {
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').filter((l) => !l.startsWith('PEAK_RSS')).pop()}`);
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
   return r;
 }
 

@@ -4,17 +4,16 @@
  * each side in bounded memory. Sparse files cost no disk. Each command runs
  * as its own process (the built bin's main()), which reports its peak RSS.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliMainBody, runWithPeakRss } from '@multifd/qemu-harness';
 import { removeTempDirs, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const IO = fileURLToPath(new URL('../dist/io.js', import.meta.url));
+const CLI_DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const GiB = 1024 ** 3;
 const SIZE = 4.5 * GiB;
 /** Pages written into the image: around 0, 1 GiB, and both sides of 4 GiB, and the last page. */
@@ -29,25 +28,10 @@ function page(offset: number): Buffer {
   return b;
 }
 
-/** `multifd <args>` in a process of its own; resolves with its exit code, output and peak RSS. */
-function multifd(args: string[], onStderr?: (text: string) => void) {
-  const script = `
-    const { main } = await import(${JSON.stringify(MAIN)});
-    const { processIo } = await import(${JSON.stringify(IO)});
-    const code = await main(${JSON.stringify(args)}, processIo());
-    process.stderr.write('PEAK_RSS ' + process.resourceUsage().maxRSS * 1024 + '\\n');
-    process.exitCode = code;`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
-    onStderr?.(stderr);
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string; peakRss: number }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr, peakRss: Number(/PEAK_RSS (\d+)/.exec(stderr)?.[1] ?? NaN) })),
-  );
+/** `multifd <args>` in a process of its own (the built bin's main()), with its peak RSS. */
+async function multifd(args: string[], onStderr?: (text: string) => void) {
+  const r = await runWithPeakRss(cliMainBody(CLI_DIST, args), onStderr);
+  return { ...r, peakRss: r.peakRssBytes };
 }
 
 /** The image, made once for every test of the file (its holes, once read, stay in the page cache). */

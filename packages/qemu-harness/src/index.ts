@@ -27,3 +27,4 @@ export { qemuAvailable, qemuVersion, requireQemuVersion, type QemuVersion } from
 export { DEV_BLOB, FIXTURES_DIR, HLT_BIOS, fixturePath } from './fixtures.js';
 export { cpuShares, cpuSnapshot, processCpuSeconds, waitForQuietCpu, type CpuShares, type CpuSnapshot } from './cpu-idle.js';
 export { makeTestPki, qemuTlsDir, type CertFiles, type TestPki } from './pki.js';
+export { cliMainBody, runWithPeakRss, type MeasuredRun } from './peak-rss.js';
