@@ -48,7 +48,8 @@ channels are still decoded; RAMBlocks are then sized to the highest page.`,
     const progress = createProgress(io.stderr, 'decode', files.totalBytes);
     try {
       if (outDir !== undefined) await prepareOutputDir(outDir, INDEX_FILE);
-      const sink = outDir !== undefined ? new FileSink(outDir) : new DiscardSink();
+      const fileSink = outDir !== undefined ? new FileSink(outDir) : undefined;
+      const sink = fileSink ?? new DiscardSink();
       const started = performance.now();
       const report = await assembleMigration({
         ...(files.main ? { main: files.main.input } : {}),
@@ -59,7 +60,7 @@ channels are still decoded; RAMBlocks are then sized to the highest page.`,
         onProgress: (p) => progress.update(p),
         ...(io.signal ? { signal: io.signal } : {}),
       });
-      const index = buildIndex(report, sink instanceof FileSink ? sink.files() : undefined, (performance.now() - started) / 1000);
+      const index = buildIndex(report, fileSink?.files(), (performance.now() - started) / 1000);
       progress.done();
       if (outDir !== undefined) await writeFileAtomic(join(outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
       io.stdout.write(booleanOption(values, 'json') ? `${JSON.stringify(index, null, 2)}\n` : `${summaryLine(index, outArg)}\n`);

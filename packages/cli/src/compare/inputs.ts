@@ -122,7 +122,7 @@ async function decodeCapture(labels: readonly string[], o: LoadInputsOptions): P
   const files = await openMigrationFiles(labels, o.cwd);
   const out = path.join(o.work, 'capture');
   try {
-    const { report, sink } = await decodeWithWorkers(
+    const { report, files: written } = await decodeWithWorkers(
       { ...(files.main ? { main: files.main.input } : {}), channels: files.channels.map((f) => f.input) },
       {
         codecModules: o.codecModules,
@@ -131,10 +131,9 @@ async function decodeCapture(labels: readonly string[], o: LoadInputsOptions): P
         assemble: { onProgress: (p) => o.onDecodeProgress?.(p.bytes, files.totalBytes) },
       },
     );
-    const written = sink instanceof FileSink ? sink.files() : new Map<string, string>();
     const blocks: FileBlockInput[] = [];
     for (const b of report.ramblocks) {
-      const file = written.get(b.name);
+      const file = written?.get(b.name);
       if (file !== undefined && b.usedLength > 0) blocks.push({ name: b.name, file: path.join(out, file), usedLength: b.usedLength });
     }
     if (blocks.length === 0) throw new MultifdError('ERR_MULTIFD_INCOMPLETE', 'the captured migration holds no RAM', { file: labels[0]! });

@@ -63,6 +63,11 @@ export class FileSink implements PageSink {
     for (const b of blocks) this.#open(b);
   }
 
+  /** Worker threads open the same files (made here by setBlocks) and write their pages themselves. */
+  workerTarget(blocks: readonly RAMBlockInfo[]): { kind: 'files'; dir: string; blocks: { name: string; file: string; usedLength: number }[] } {
+    return { kind: 'files', dir: this.dir, blocks: [...this.#files].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
+  }
+
   pageViews(key: string, _block: RAMBlockInfo, offsets: readonly number[]): Uint8Array[] {
     return this.#scratch.views(key, offsets.length);
   }

@@ -103,6 +103,11 @@ export class MemorySink implements PageSink {
     return [...this.#blocks.keys()];
   }
 
+  /** Worker threads decode into the same shared memory. */
+  workerTarget(blocks: readonly RAMBlockInfo[]): { kind: 'memory'; blocks: { name: string; memory: BlockMemory }[] } {
+    return { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: this.#blocks.get(b.name)! })) };
+  }
+
   setBlocks(blocks: readonly RAMBlockInfo[]): void {
     for (const b of blocks) this.#memory(b, b.usedLength);
   }

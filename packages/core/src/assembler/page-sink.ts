@@ -30,4 +30,15 @@ export interface PageSink {
   close(lengths: ReadonlyMap<string, number>): MaybePromise<void>;
   /** Give up: release everything (a failed migration). */
   abort?(): MaybePromise<void>;
+  /**
+   * How another thread opens this same sink (once setBlocks() has run): a
+   * description it can be sent as, e.g. the shared memory of each block or
+   * each block's file. Only sinks that worker threads can write into have it.
+   */
+  workerTarget?(blocks: readonly RAMBlockInfo[]): WorkerTarget;
+}
+
+/** A sink as a worker thread opens it: `kind` says which; the rest is data a worker can receive (structured-cloneable). */
+export interface WorkerTarget {
+  readonly kind: string;
 }

@@ -12,8 +12,6 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  FileSink,
-  MemorySink,
   MultifdError,
   NIL_UUID,
   type AssembleReport,
@@ -103,14 +101,13 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
    * view().
    */
   block(name: string): Uint8Array | undefined {
-    const sink = this.#decoder?.sink;
-    return sink instanceof MemorySink ? sink.block(name) : undefined;
+    return this.#decoder?.memory?.block(name);
   }
 
   /** `length` bytes of a RAMBlock (memory mode) from `offset`: any part of a block of any size. */
   view(name: string, offset: number, length: number): Uint8Array | undefined {
-    const sink = this.#decoder?.sink;
-    return sink instanceof MemorySink && sink.memory(name) ? sink.view(name, offset, length) : undefined;
+    const memory = this.#decoder?.memory;
+    return memory?.memory(name) ? memory.view(name, offset, length) : undefined;
   }
 
   progress(): TransferProgress {
@@ -167,7 +164,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
 
   async #run(decoder: WorkerDecoder): Promise<ReceiveReport> {
     const o = this.#o;
-    const sink = decoder.sink;
+    const files = decoder.files;
     try {
       const report = await decoder.decode(
         {
@@ -200,7 +197,7 @@ export class MigrationReceiver extends EventEmitter<ReceiverEvents> {
       this.#progress.flush();
       return {
         ...report,
-        ...(sink instanceof FileSink ? { files: Object.fromEntries([...sink.files()].map(([n, f]) => [n, path.join(sink.dir, f)])) } : {}),
+        ...(files ? { files: Object.fromEntries([...files.files()].map(([n, f]) => [n, path.join(files.dir, f)])) } : {}),
         elapsedMs: Date.now() - this.#incoming.firstConnectionAt,
         wireBytes: this.#incoming.bytes,
       };

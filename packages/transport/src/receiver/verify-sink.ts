@@ -23,6 +23,11 @@ export class VerifySink implements PageSink {
     for (const b of sources) this.#sources.set(b.name, { block: b, reader: new PageReader(b) });
   }
 
+  /** Worker threads check their pages against the same sources. */
+  workerTarget(): { kind: 'verify'; blocks: SenderBlock[] } {
+    return { kind: 'verify', blocks: [...this.#sources.values()].map((s) => s.block) };
+  }
+
   setBlocks(blocks: readonly RAMBlockInfo[]): void {
     for (const b of blocks) {
       const s = this.#sources.get(b.name);

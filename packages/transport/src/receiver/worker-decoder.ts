@@ -51,6 +51,10 @@ export interface WorkerDecoderOptions {
 /** Channel workers plus the sink they write into. */
 export class WorkerDecoder {
   readonly sink: MemorySink | FileSink | VerifySink;
+  /** The sink when it holds the RAMBlocks in memory. */
+  readonly memory: MemorySink | undefined;
+  /** The sink when it writes the RAMBlocks to files. */
+  readonly files: FileSink | undefined;
   readonly #workers: WorkerHandle<RecvJob>[];
   readonly #o: WorkerDecoderOptions;
   readonly registry: Awaited<ReturnType<typeof loadCodecs>>;
@@ -60,13 +64,9 @@ export class WorkerDecoder {
     this.registry = registry;
     this.#workers = workers;
     if (o.out) makeDirectory(o.out);
-    this.sink = o.sink
-      ? o.sink
-      : o.verify
-      ? new VerifySink(o.verify)
-      : o.out
-      ? new FileSink(o.out)
-      : new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}), ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}) });
+    if (o.verify) this.sink = new VerifySink(o.verify);
+    else if (o.out) this.sink = this.files = new FileSink(o.out);
+    else this.sink = this.memory = o.sink ?? new MemorySink({ shared: true, ...(o.maxRamBytes ? { maxBlockBytes: o.maxRamBytes } : {}), ...(o.preallocBytes ? { preallocBytes: o.preallocBytes } : {}) });
   }
 
   /** Start the workers (each imports the codec modules) and wait until they are ready. */
@@ -98,8 +98,7 @@ export class WorkerDecoder {
     if (inputs.channels.length > this.#workers.length) {
       throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `${inputs.channels.length} channel streams for ${this.#workers.length} workers`);
     }
-    const sink = this.sink;
-    const verify = this.#o.verify;
+    const sink: PageSink & Required<Pick<PageSink, 'workerTarget'>> = this.sink;
     const workers = this.#workers;
     // A window of payloads per channel ready up front (at most 32, ~17 MB).
     const payloads = this.#o.payloads ?? payloadPool(Math.min(4 * workers.length, 32));
@@ -107,20 +106,15 @@ export class WorkerDecoder {
     const broadcasting: PageSink = {
       async setBlocks(blocks: readonly RAMBlockInfo[]) {
         await sink.setBlocks(blocks);
-        const target: RecvTarget =
-          sink instanceof VerifySink
-            ? { kind: 'verify', blocks: [...verify!] }
-            : sink instanceof MemorySink
-            ? { kind: 'memory', blocks: blocks.map((b) => ({ name: b.name, memory: sink.memory(b.name)! })) }
-            : { kind: 'files', dir: sink.dir, blocks: [...sink.files()].map(([name, file]) => ({ name, file, usedLength: blocks.find((b) => b.name === name)!.usedLength })) };
+        const target = sink.workerTarget(blocks) as RecvTarget;
         await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
       },
       pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
       commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
       fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
-      ...(sink instanceof VerifySink ? { zeroPages: (block: RAMBlockInfo, offsets: readonly number[]) => sink.zeroPages(block, offsets) } : {}),
+      ...(sink.zeroPages ? { zeroPages: (block: RAMBlockInfo, offsets: readonly number[]) => sink.zeroPages!(block, offsets) } : {}),
       close: (lengths) => sink.close(lengths),
-      abort: () => (sink instanceof FileSink || sink instanceof VerifySink ? sink.abort() : undefined),
+      abort: () => sink.abort?.(),
     };
     return assembleMigration({
       window: this.#o.window ?? DEFAULTS.window,
@@ -159,7 +153,7 @@ export async function decodeWithWorkers(
     assemble?: Omit<AssembleOptions, 'main' | 'channels' | 'registry' | 'sink' | 'applier' | 'signal'>;
     signal?: AbortSignal;
   } = {},
-): Promise<{ report: AssembleReport; sink: MemorySink | FileSink | VerifySink; decodeMs: number; cpuSeconds: number }> {
+): Promise<{ report: AssembleReport; sink: MemorySink | FileSink | VerifySink; files?: Map<string, string>; decodeMs: number; cpuSeconds: number }> {
   let failure: MultifdError | undefined;
   const abort = new AbortController();
   const decoder = await WorkerDecoder.start({
@@ -179,7 +173,7 @@ export async function decodeWithWorkers(
     const used = process.cpuUsage(cpu);
     if (failure) throw failure;
     await decoder.close();
-    return { report, sink: decoder.sink, decodeMs, cpuSeconds: (used.user + used.system) / 1e6 };
+    return { report, sink: decoder.sink, ...(decoder.files ? { files: decoder.files.files() } : {}), decodeMs, cpuSeconds: (used.user + used.system) / 1e6 };
   } catch (e) {
     // The error that stopped the decode, taken before terminating: each
     // terminated worker reports its own exit as a failure too.
