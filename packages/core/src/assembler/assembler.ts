@@ -14,109 +14,18 @@ import { ChannelFramer, releaseFrames, type ChannelFrame } from '../channel-stre
 import { MultifdError } from '../errors.js';
 import { isSync, methodOfFlags } from '../flags.js';
 import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
-import type { AnyMultiFDMethods, MaybePromise } from '../methods.js';
-import type { MainItem, MainStreamParserOptions } from '../main-stream/parser.js';
+import type { AnyMultiFDMethods } from '../methods.js';
+import type { MainItem } from '../main-stream/parser.js';
 import { MainStreamParser } from '../main-stream/parser.js';
 import type { PacketHeader } from '../packet.js';
 import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ramblock.js';
-import type { CodecRegistry } from '../registry.js';
-import { SparseBitmap } from '../sparse-bitmap.js';
 import { abortable } from './abortable.js';
-import { inlineApplier, type ChannelSlot, type PacketApplier } from './packet-applier.js';
-import type { PageSink } from './page-sink.js';
+import { inlineApplier, type PacketApplier } from './packet-applier.js';
+import { PageLedger } from './page-ledger.js';
+import type { AssembleOptions, AssembleProgress, AssembleReport, ChannelReport, StreamInput } from './types.js';
 import { SyncBarrier } from './sync-barrier.js';
 
-export interface StreamInput {
-  /** File name or peer address, for messages. */
-  label: string;
-  source: AsyncIterable<Uint8Array>;
-}
-
-export interface AssembleOptions {
-  main?: StreamInput;
-  channels: readonly StreamInput[];
-  registry: CodecRegistry;
-  /** Expect this method (name or value); default: detect from the first packet with pages. */
-  method?: string | number;
-  sink: PageSink;
-  /** The receiver's uuid; default: whatever the first channel carries (all must agree). */
-  uuid?: Uint8Array;
-  /** Refuse channel ids >= this (default: no range check, only duplicates). */
-  channelCount?: number;
-  /** Largest offset accepted without a main stream to say block sizes (default 1 TiB). */
-  maxBlockBytes?: number;
-  /** Limits for the main stream parser. */
-  mainStream?: MainStreamParserOptions;
-  /**
-   * Decodes packets for a channel (default: in this thread, into `sink`).
-   * The transport passes one that runs each channel's codec in a worker.
-   */
-  applier?: (channel: ChannelSlot) => PacketApplier;
-  /** Packets a channel may have in its applier at once (default 1; a worker applier wants a few). */
-  window?: number;
-  /**
-   * Called at every sync point once every channel has reached it, before any
-   * stream goes on to the next epoch (a proxy sends its own SYNCs here).
-   */
-  onSyncPoint?: (epoch: number) => MaybePromise<void>;
-  /** Memory for payloads that span read chunks (see ChannelFramerOptions.allocatePayload). */
-  allocatePayload?: (n: number) => Uint8Array;
-  /** Called with each channel's initial packet once it passed the checks (a relay learns the VM uuid here). */
-  onInitialPacket?: (packet: InitialPacket) => void;
-  /** Called after every packet and main-stream item (a run of zero records counts as one), for progress displays. */
-  onProgress?: (progress: Readonly<AssembleProgress>) => void;
-  signal?: AbortSignal;
-}
-
-export interface AssembleProgress {
-  /** Pages applied (normal + zero, all streams, re-sends counted). */
-  pages: number;
-  /** Bytes read from all streams. */
-  bytes: number;
-  packets: number;
-  epochs: number;
-}
-
-export interface ChannelReport {
-  id: number;
-  label: string;
-  packets: number;
-  syncs: number;
-  /** Normal pages received. */
-  pages: number;
-  /** Zero pages listed in packets (QEMU 10.0). */
-  zeroPages: number;
-  bytes: number;
-}
-
-export interface RamBlockReport {
-  name: string;
-  /** Used length from the main stream, or the end of the highest page without one. */
-  usedLength: number;
-  /** Distinct pages received. */
-  pages: number;
-  /** Pages of the block never received (0 without a main stream). */
-  missing: number;
-}
-
-export interface AssembleReport {
-  method: { name: string; value: number } | null;
-  channels: ChannelReport[];
-  /** Sync points completed. */
-  epochs: number;
-  /** What ended an epoch: EOS records (QEMU 7.2), MULTIFD_FLUSH records (QEMU 9+), or channel SYNCs alone. */
-  syncMode: 'eos' | 'flush' | 'channels';
-  main?: {
-    label: string;
-    bytes: number;
-    machine: string | undefined;
-    zeroRecords: number;
-    pageRecords: number;
-    ramComplete: boolean;
-  };
-  ramblocks: RamBlockReport[];
-  warnings: string[];
-}
+export type { AssembleOptions, AssembleProgress, AssembleReport, ChannelReport, RamBlockReport, StreamInput } from './types.js';
 
 interface ChannelCtx {
   slot: number;
@@ -146,10 +55,7 @@ class Assembler {
   readonly #o: AssembleOptions;
   readonly #abort = newAbortController();
   readonly #barrier: SyncBarrier;
-  readonly #seen = new Map<string, SparseBitmap>();
-  /** Pages last written with non-zero data: a later zero page must overwrite them. */
-  readonly #dirty = new Map<string, SparseBitmap>();
-  readonly #ends = new Map<string, number>();
+  readonly #ledger = new PageLedger();
   readonly #discovered = new Map<string, RAMBlockInfo>();
   readonly #ids = new Set<number>();
   readonly #warnings: string[] = [];
@@ -195,7 +101,7 @@ class Assembler {
       throw this.#failure;
     }
     const lengths = new Map<string, number>();
-    for (const b of this.#blocks()) lengths.set(b.name, Number.isFinite(b.usedLength) ? b.usedLength : (this.#ends.get(b.name) ?? 0));
+    for (const b of this.#blocks()) lengths.set(b.name, Number.isFinite(b.usedLength) ? b.usedLength : this.#ledger.end(b.name));
     await this.#o.sink.close(lengths);
     return this.#report(contexts, lengths);
   }
@@ -206,7 +112,7 @@ class Assembler {
 
   #report(contexts: ChannelCtx[], lengths: Map<string, number>): AssembleReport {
     const ramblocks = this.#blocks().map((b) => {
-      const pages = this.#seen.get(b.name)?.count ?? 0;
+      const pages = this.#ledger.pages(b.name);
       const usedLength = lengths.get(b.name) ?? 0;
       return { name: b.name, usedLength, pages, missing: this.#table ? usedLength / PAGE_SIZE - pages : 0 };
     });
@@ -411,8 +317,7 @@ class Assembler {
   /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */
   async #fillZero(block: RAMBlockInfo, offsets: readonly number[], fill = 0): Promise<void> {
     if (fill === 0) await this.#o.sink.zeroPages?.(block, offsets);
-    const dirty = this.#dirty.get(block.name);
-    const stale = fill !== 0 ? offsets : dirty ? offsets.filter((off) => dirty.clear(off / PAGE_SIZE)) : [];
+    const stale = fill !== 0 ? offsets : this.#ledger.staleZeroPages(block.name, offsets);
     if (stale.length > 0) await this.#o.sink.fillPages(block, stale, fill);
     this.#mark(block, offsets, fill !== 0);
   }
@@ -431,20 +336,8 @@ class Assembler {
   }
 
   #mark(block: RAMBlockInfo, offsets: readonly number[], nonZero: boolean): void {
-    let seen = this.#seen.get(block.name);
-    if (!seen) this.#seen.set(block.name, (seen = new SparseBitmap()));
-    if (nonZero) {
-      let dirty = this.#dirty.get(block.name);
-      if (!dirty) this.#dirty.set(block.name, (dirty = new SparseBitmap()));
-      for (const off of offsets) dirty.set(off / PAGE_SIZE);
-    }
-    let end = this.#ends.get(block.name) ?? 0;
-    for (const off of offsets) {
-      seen.set(off / PAGE_SIZE);
-      if (off + PAGE_SIZE > end) end = off + PAGE_SIZE;
-    }
-    this.#ends.set(block.name, end);
-    this.#progress.pages += offsets.length;
+    this.#ledger.mark(block.name, offsets, nonZero);
+    this.#progress.pages = this.#ledger.applied;
   }
 
   // ---- main stream ------------------------------------------------------
