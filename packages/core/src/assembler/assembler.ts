@@ -355,22 +355,11 @@ class Assembler {
         const { items, consumed } = parser.parse(buf);
         // A copy (not slice(), a view on a Buffer): the reader may reuse the chunk's memory.
         pending = consumed < buf.length ? new Uint8Array(buf.subarray(consumed)) : undefined;
-        for (let i = 0; i < items.length; i++) {
-          const item = items[i]!;
-          if (item.kind !== 'zero' && item.kind !== 'zeros') {
-            await this.#onMainItem(item, parser);
-            continue;
-          }
-          // Zero records come in long runs (most of an idle guest): one fill and one mark per run,
-          // of a bounded length (see MAX_ZERO_RUN in the parser: big arrays are costly).
-          let end = i + 1;
-          let count = item.kind === 'zero' ? 1 : item.offsets.length;
-          while (end < items.length && count < ZERO_BATCH && sameZeroRun(items[end]!, item)) {
-            const next = items[end++] as ZeroItem;
-            count += next.kind === 'zero' ? 1 : next.offsets.length;
-          }
-          await this.#onZeroRun(items, i, end);
-          i = end - 1;
+        for (const item of items) {
+          // Zero records come in runs, batched by the parser (see MAX_ZERO_RUN there): one fill and one mark per run.
+          if (item.kind === 'zeros') await this.#onZeros(item.block, item.offsets, item.fill);
+          else if (item.kind === 'zero') await this.#onZeros(item.block, [item.offset], item.fill);
+          else await this.#onMainItem(item, parser);
         }
       }
       parser.finish(pending?.length ?? 0);
@@ -379,19 +368,6 @@ class Assembler {
     } finally {
       if (!main.ramComplete) this.#barrier.mainDone();
     }
-  }
-
-  /** items[start, end): zero records of one block with one fill value (a sync point never falls inside). */
-  async #onZeroRun(items: readonly MainItem[], start: number, end: number): Promise<void> {
-    const first = items[start] as ZeroItem;
-    if (end === start + 1 && first.kind === 'zeros') return this.#onZeros(first.block, first.offsets, first.fill);
-    const offsets: number[] = [];
-    for (let i = start; i < end; i++) {
-      const item = items[i] as ZeroItem;
-      if (item.kind === 'zero') offsets.push(item.offset);
-      else for (const off of item.offsets) offsets.push(off);
-    }
-    return this.#onZeros(first.block, offsets, first.fill);
   }
 
   async #onZeros(block: string, offsets: readonly number[], fill: number): Promise<void> {
@@ -412,11 +388,6 @@ class Assembler {
         await sink.setBlocks(item.blocks);
         this.#resolveBlocks();
         return;
-      case 'zero': {
-        await this.#fillZero(this.#table!.get(item.block), [item.offset], item.fill);
-        main.zeroRecords++;
-        break;
-      }
       case 'page': {
         const block = this.#table!.get(item.block);
         sink.pageViews('main', block, [item.offset])[0]!.set(item.data);
@@ -446,15 +417,6 @@ class Assembler {
     }
     this.#tick();
   }
-}
-
-type ZeroItem = Extract<MainItem, { kind: 'zero' | 'zeros' }>;
-
-/** Zero records handled in one step at most (a few parser items). */
-const ZERO_BATCH = 4096;
-
-function sameZeroRun(item: MainItem, first: ZeroItem): boolean {
-  return (item.kind === 'zero' || item.kind === 'zeros') && item.block === first.block && item.fill === first.fill;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -55,6 +55,35 @@ const MAX_NAME = 255;
  * per 4 KiB and a TLB flush on this kind of VM. Runs of 4096 stay small.
  */
 const MAX_ZERO_RUN = 4096;
+/**
+ * Append `item`, joining it to the zero records before it when they are of
+ * the same block and fill value and the run stays within MAX_ZERO_RUN: the
+ * one place zero records are batched (a consumer fills and marks a run at
+ * once).
+ */
+function pushItem(items: MainItem[], item: MainItem): void {
+  const last = items[items.length - 1];
+  if (last && isZeroItem(last) && isZeroItem(item) && last.block === item.block && last.fill === item.fill) {
+    const a = zeroOffsets(last);
+    const b = zeroOffsets(item);
+    if (a.length + b.length <= MAX_ZERO_RUN) {
+      items[items.length - 1] = { kind: 'zeros', block: last.block, offsets: last.kind === 'zeros' ? (a.push(...b), a) : [...a, ...b], fill: last.fill, at: last.at };
+      return;
+    }
+  }
+  items.push(item);
+}
+
+type ZeroItem = Extract<MainItem, { kind: 'zero' | 'zeros' }>;
+
+function isZeroItem(item: MainItem): item is ZeroItem {
+  return item.kind === 'zero' || item.kind === 'zeros';
+}
+
+function zeroOffsets(item: ZeroItem): number[] {
+  return item.kind === 'zeros' ? item.offsets : [item.offset];
+}
+
 /** Commands whose payload is a whole nested stream (postcopy): not handled. */
 const MIG_CMD_PACKAGED = 7;
 
@@ -169,7 +198,7 @@ export class MainStreamParser {
       }
       this.#offset += c.pos - pos;
       pos = c.pos;
-      if (item) items.push(item);
+      if (item) pushItem(items, item);
       if ((this.#state as State) === 'opaque') {
         this.#offset += buf.length - pos;
         pos = buf.length;
