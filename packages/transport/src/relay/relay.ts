@@ -10,12 +10,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { INITIAL_PACKET_SIZE, assembleMigration, DEFAULT_PROFILE, MultifdError, NIL_UUID, resolveLevel, wireProfile, type ApplyJob, type AssembleReport, type PacketApplier, type PageSink, type StreamInput, type WireProfileName } from '@multifd/core';
+import { DEFAULT_PROFILE, INITIAL_PACKET_SIZE, MultifdError, NIL_UUID, assembleMigration, resolveLevel, wireProfile, type AssembleReport, type PageSink, type StreamInput, type WireProfileName } from '@multifd/core';
 import { BUILTIN_CODEC_MODULES, loadCodecs, workerSpecifier } from '../codecs.js';
 import { checkTlsOptions, connectWhenListening, endSocket, parseAddress, socketError, writeChunks, type Address, type TlsOptions } from '../net.js';
 import { DEFAULTS, checkChannelCount, withTimeout } from '../options.js';
 import { throttle, withRates, type TransferProgress } from '../progress.js';
-import { decodeInWorker, payloadPool } from '../receiver/worker-applier.js';
+import { payloadPool } from '../receiver/worker-applier.js';
+import { stagingApplier } from './staging-applier.js';
 import type { RecvWorkerData } from '../receiver/recv-worker.js';
 import { SendChannelPool } from '../sender/channel-pool.js';
 import { StagingArea } from '../staging.js';
@@ -203,30 +204,7 @@ export class MigrationRelay extends EventEmitter<RelayEvents> {
       outReady.catch(() => undefined);
 
       const payloads = payloadPool();
-      const applier = (slot: { slot: number }): PacketApplier => ({
-        // The assembler holds the packet's payload (its frame lease) until this settles, however long the wait for a slot.
-        apply: async (job: ApplyJob) => {
-          const s = await staging.acquire();
-          try {
-            await decodeInWorker(this.#inWorkers[slot.slot]!, payloads, job, s.index);
-            const pool = await outReady;
-            const { sent } = await pool.pagesFromSlot(job.block.name, job.offsets, s.index);
-            // The outgoing worker reads the slot until the packet is written.
-            void sent.finally(() => s.release()).catch(() => undefined);
-          } catch (e) {
-            s.release();
-            throw e;
-          }
-        },
-        applyZero: async (job) => {
-          if (profile.zeroPages !== 'packet') {
-            throw new MultifdError('ERR_MULTIFD_UNSUPPORTED', 'zero pages listed in packets (QEMU 10) cannot go out under the qemu-7.2 profile: use --profile qemu-10');
-          }
-          const pool = await outReady;
-          await pool.pagesFromSlot(job.block.name, [], 0, job.offsets);
-        },
-        close() {},
-      });
+      const applier = (slot: { slot: number }) => stagingApplier({ worker: this.#inWorkers[slot.slot]!, payloads, staging, out: outReady, profile });
 
       const input = await assembleMigration({
         main: { label: inputs.main.label, source: this.#forward(inputs.main.source, connectMain) },
