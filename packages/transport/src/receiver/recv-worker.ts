@@ -61,11 +61,10 @@ async function handle(job: RecvJob): Promise<boolean> {
     case 'PACKET': {
       lastPacket = job.packet;
       if (!sink && !staging) throw new MultifdError('ERR_MULTIFD_STATE', 'a packet before the RAMBlock list');
+      // The assembler checked the packet's method bits (the one place they are checked).
       if (!codec) {
         codec = registry!.get(job.method);
         state = await codec.recvSetup({ id: data.channel, ...(data.codecOptions ? { options: data.codecOptions } : {}) });
-      } else if (codec.value !== job.method) {
-        throw new MultifdError('ERR_MULTIFD_METHOD_MISMATCH', `method ${job.method} after ${codec.value}`);
       }
       const block = { name: job.block, usedLength: job.usedLength };
       const pages = job.slot !== undefined && staging ? slotViews(staging, job.slot, job.normalPages) : sink!.pageViews(key, block, job.offsets);
