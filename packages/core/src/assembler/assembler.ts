@@ -274,7 +274,7 @@ class Assembler {
     const block = this.#block(h.ramblock);
     for (const off of h.offsets) this.#checkOffset(block, off);
     if (h.normalPages > 0) {
-      ctx.applier ??= this.#newApplier(ctx);
+      ctx.applier ??= await this.#newApplier(ctx);
       const offsets = h.offsets.slice(0, h.normalPages);
       const lease = takeLease();
       let applying: Promise<void>;
@@ -298,7 +298,7 @@ class Assembler {
     }
     if (h.zeroPages > 0) {
       const zeros = h.offsets.slice(h.normalPages);
-      ctx.applier ??= this.#newApplier(ctx);
+      ctx.applier ??= await this.#newApplier(ctx);
       if (ctx.applier.applyZero) {
         await this.#settle(ctx, 0); // keep the applier's packets in order
         await ctx.applier.applyZero({ channel: ctx.report.id, packet: frame.index, block, offsets: zeros });
@@ -310,8 +310,11 @@ class Assembler {
     }
   }
 
-  #newApplier(ctx: ChannelCtx): PacketApplier {
-    return (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
+  /** The channel's applier, opened on the RAMBlocks (known by now: packets wait for them). */
+  async #newApplier(ctx: ChannelCtx): Promise<PacketApplier> {
+    const applier = (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
+    await applier.open?.(this.#blocks());
+    return applier;
   }
 
   /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */

@@ -23,6 +23,12 @@ export interface ApplyJob {
 }
 
 export interface PacketApplier {
+  /**
+   * The migration's RAMBlocks are known (the main stream listed them, and
+   * the sink has them): called once, before the channel's first packet. An
+   * applier in another thread opens the sink there now.
+   */
+  open?(blocks: readonly RAMBlockInfo[]): MaybePromise<void>;
   /** Decode the job's pages into place; resolves once they are written. */
   apply(job: ApplyJob): MaybePromise<void>;
   /**

@@ -3,8 +3,8 @@
  * payload is transferred (not copied) when it owns its ArrayBuffer, and the
  * worker decodes straight into the shared RAMBlock or into the block's file.
  */
-import { BufferPool, MultifdError, PAGES_PER_PACKET, isLent, maxCompressedPayload, type ApplyJob, type PacketApplier } from '@multifd/core';
-import type { RecvJob } from '../worker/protocol.js';
+import { BufferPool, MultifdError, PAGES_PER_PACKET, isLent, maxCompressedPayload, type ApplyJob, type PacketApplier, type PageSink } from '@multifd/core';
+import type { RecvJob, RecvTarget } from '../worker/protocol.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 
 /**
@@ -57,8 +57,12 @@ export async function decodeInWorker(worker: WorkerHandle<RecvJob>, pool: Buffer
   if (done.buffer) pool.put(done.buffer);
 }
 
-export function workerApplier(worker: WorkerHandle<RecvJob>, pool: BufferPool): PacketApplier {
+/** The applier of a channel whose worker decodes into `sink`, opened there in the worker (PageSink.workerTarget). */
+export function workerApplier(worker: WorkerHandle<RecvJob>, pool: BufferPool, sink: Required<Pick<PageSink, 'workerTarget'>>): PacketApplier {
   return {
+    async open(blocks) {
+      await worker.run({ code: 'BLOCKS', seq: 0, target: sink.workerTarget(blocks) as RecvTarget });
+    },
     apply: (job: ApplyJob) => decodeInWorker(worker, pool, job),
     close() {
       // The worker's codec state is freed when the worker closes.

@@ -98,32 +98,19 @@ export class WorkerDecoder {
     if (inputs.channels.length > this.#workers.length) {
       throw new MultifdError('ERR_MULTIFD_CHANNEL_ID', `${inputs.channels.length} channel streams for ${this.#workers.length} workers`);
     }
-    const sink: PageSink & Required<Pick<PageSink, 'workerTarget'>> = this.sink;
+    const sink = this.sink;
     const workers = this.#workers;
     // A window of payloads per channel ready up front (at most 32, ~17 MB).
     const payloads = this.#o.payloads ?? payloadPool(Math.min(4 * workers.length, 32));
-    // The sink's blocks exist once the main stream lists them; the workers then open them too.
-    const broadcasting: PageSink = {
-      async setBlocks(blocks: readonly RAMBlockInfo[]) {
-        await sink.setBlocks(blocks);
-        const target = sink.workerTarget(blocks) as RecvTarget;
-        await Promise.all(workers.map((w) => w.run({ code: 'BLOCKS', seq: 0, target })));
-      },
-      pageViews: (key, block, offsets) => sink.pageViews(key, block, offsets),
-      commitPages: (key, block, offsets) => sink.commitPages(key, block, offsets),
-      fillPages: (block, offsets, value) => sink.fillPages(block, offsets, value),
-      ...(sink.zeroPages ? { zeroPages: (block: RAMBlockInfo, offsets: readonly number[]) => sink.zeroPages!(block, offsets) } : {}),
-      close: (lengths) => sink.close(lengths),
-      abort: () => sink.abort?.(),
-    };
     return assembleMigration({
       window: this.#o.window ?? DEFAULTS.window,
       ...extra,
       ...(inputs.main ? { main: inputs.main } : {}),
       channels: inputs.channels,
       registry: this.registry,
-      sink: broadcasting,
-      applier: (slot) => workerApplier(workers[slot.slot]!, payloads),
+      sink,
+      // Each channel's worker opens the sink in its thread (BLOCKS) before its first packet.
+      applier: (slot) => workerApplier(workers[slot.slot]!, payloads, sink),
       // Payloads that span reads are assembled straight into buffers the workers hand back.
       allocatePayload: (n) => payloads.view(n),
       mainStream: { ...(this.#o.maxRamBytes ? { maxRamBytes: this.#o.maxRamBytes } : {}), ...(extra.mainStream ?? {}) },
