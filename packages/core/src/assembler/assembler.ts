@@ -1,5 +1,6 @@
 /**
- * Rebuilds RAM from the streams of one migration: the main stream (RAMBlock
+ * Rebuilds RAM from the streams of one migration (the main stream's side
+ * is main-stream-loop.ts, the channels' side here): the main stream (RAMBlock
  * list, zero and normal page records, sync points) and N multifd channels
  * (packets of pages, SYNC packets), applied epoch by epoch (see
  * sync-barrier.ts) into a PageSink. Files and sockets are the same to it:
@@ -15,12 +16,11 @@ import { MultifdError } from '../errors.js';
 import { isSync, methodOfFlags } from '../flags.js';
 import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
 import type { AnyMultiFDMethods } from '../methods.js';
-import type { MainItem } from '../main-stream/parser.js';
-import { MainStreamParser } from '../main-stream/parser.js';
 import type { PacketHeader } from '../packet.js';
-import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ramblock.js';
+import { checkPageOffset, type RAMBlockInfo, type RamBlockTable } from '../ramblock.js';
 import { abortable } from './abortable.js';
 import { inlineApplier, type PacketApplier } from './packet-applier.js';
+import { MainStreamLoop } from './main-stream-loop.js';
 import { PageLedger } from './page-ledger.js';
 import type { AssembleOptions, AssembleProgress, AssembleReport, ChannelReport, StreamInput } from './types.js';
 import { SyncBarrier } from './sync-barrier.js';
@@ -63,12 +63,11 @@ class Assembler {
   #table: RamBlockTable | undefined;
   #method: AnyMultiFDMethods | undefined;
   #uuid: Uint8Array | undefined;
-  #syncMode: 'eos' | 'flush' | undefined;
   #blocksReady: Promise<void>;
   #resolveBlocks!: () => void;
   #rejectBlocks!: (e: unknown) => void;
   #failure: unknown;
-  #main: NonNullable<AssembleReport['main']> | undefined;
+  #main: MainStreamLoop | undefined;
 
   constructor(options: AssembleOptions) {
     this.#o = options;
@@ -93,7 +92,21 @@ class Assembler {
       inflight: [],
     }));
     const tasks = contexts.map((ctx) => this.#guard(this.#channelLoop(ctx)));
-    if (this.#o.main) tasks.push(this.#guard(this.#mainLoop(this.#o.main)));
+    if (this.#o.main) {
+      this.#main = new MainStreamLoop(this.#o.main, {
+        sink: this.#o.sink,
+        barrier: this.#barrier,
+        ...(this.#o.mainStream ? { parserOptions: this.#o.mainStream } : {}),
+        signal: this.#abort.signal,
+        blocksListed: (table) => (this.#table = table),
+        blocksReady: () => this.#resolveBlocks(),
+        fillZero: (block, offsets, fill) => this.#fillZero(block, offsets, fill),
+        mark: (block, offsets, nonZero) => this.#mark(block, offsets, nonZero),
+        read: (bytes) => (this.#progress.bytes += bytes),
+        tick: () => this.#tick(),
+      });
+      tasks.push(this.#guard(this.#main.run()));
+    }
     await Promise.all(tasks);
     for (const ctx of contexts) await this.#cleanup(ctx);
     if (this.#failure) {
@@ -120,8 +133,8 @@ class Assembler {
       method: this.#method ? { name: this.#method.name, value: this.#method.value } : null,
       channels: contexts.map((c) => c.report),
       epochs: this.#barrier.epochs,
-      syncMode: this.#o.main ? (this.#syncMode ?? 'eos') : 'channels',
-      ...(this.#main ? { main: this.#main } : {}),
+      syncMode: this.#main ? (this.#main.syncMode ?? 'eos') : 'channels',
+      ...(this.#main ? { main: this.#main.report } : {}),
       ramblocks,
       warnings: this.#warnings,
     };
@@ -274,7 +287,10 @@ class Assembler {
     const block = this.#block(h.ramblock);
     for (const off of h.offsets) this.#checkOffset(block, off);
     if (h.normalPages > 0) {
-      ctx.applier ??= await this.#newApplier(ctx);
+      if (!ctx.applier) {
+        const made = this.#newApplier(ctx);
+        ctx.applier = made instanceof Promise ? await made : made;
+      }
       const offsets = h.offsets.slice(0, h.normalPages);
       const lease = takeLease();
       let applying: Promise<void>;
@@ -298,7 +314,10 @@ class Assembler {
     }
     if (h.zeroPages > 0) {
       const zeros = h.offsets.slice(h.normalPages);
-      ctx.applier ??= await this.#newApplier(ctx);
+      if (!ctx.applier) {
+        const made = this.#newApplier(ctx);
+        ctx.applier = made instanceof Promise ? await made : made;
+      }
       if (ctx.applier.applyZero) {
         await this.#settle(ctx, 0); // keep the applier's packets in order
         await ctx.applier.applyZero({ channel: ctx.report.id, packet: frame.index, block, offsets: zeros });
@@ -311,11 +330,13 @@ class Assembler {
   }
 
   /** The channel's applier, opened on the RAMBlocks (known by now: packets wait for them). */
-  async #newApplier(ctx: ChannelCtx): Promise<PacketApplier> {
+  #newApplier(ctx: ChannelCtx): PacketApplier | Promise<PacketApplier> {
     const applier = (this.#o.applier ?? ((slot) => inlineApplier(this.#o.sink, slot)))({ slot: ctx.slot, id: ctx.report.id, key: ctx.key });
-    await applier.open?.(this.#blocks());
-    return applier;
+    // No await for an applier without open(): a channel's first packet costs no extra turn then.
+    if (!applier.open) return applier;
+    return Promise.resolve(applier.open(this.#blocks())).then(() => applier);
   }
+
 
   /** Zero pages: write zeros only over pages that hold older data (the rest are zero already). */
   async #fillZero(block: RAMBlockInfo, offsets: readonly number[], fill = 0): Promise<void> {
@@ -342,89 +363,4 @@ class Assembler {
     this.#ledger.mark(block.name, offsets, nonZero);
     this.#progress.pages = this.#ledger.applied;
   }
-
-  // ---- main stream ------------------------------------------------------
-
-  async #mainLoop(input: StreamInput): Promise<void> {
-    // The parser puts its label in error locations, which outer layers cannot override.
-    const parser = new MainStreamParser({ ...this.#o.mainStream, label: input.label });
-    const main = (this.#main = { label: input.label, bytes: 0, machine: undefined as string | undefined, zeroRecords: 0, pageRecords: 0, ramComplete: false });
-    let pending: Uint8Array | undefined;
-    try {
-      for await (const chunk of abortable(input.source, this.#abort.signal)) {
-        main.bytes += chunk.length;
-        this.#progress.bytes += chunk.length;
-        const buf = pending ? concat(pending, chunk) : chunk;
-        const { items, consumed } = parser.parse(buf);
-        // A copy (not slice(), a view on a Buffer): the reader may reuse the chunk's memory.
-        pending = consumed < buf.length ? new Uint8Array(buf.subarray(consumed)) : undefined;
-        for (const item of items) {
-          // Zero records come in runs, batched by the parser (see MAX_ZERO_RUN there): one fill and one mark per run.
-          if (item.kind === 'zeros') await this.#onZeros(item.block, item.offsets, item.fill);
-          else if (item.kind === 'zero') await this.#onZeros(item.block, [item.offset], item.fill);
-          else await this.#onMainItem(item, parser);
-        }
-      }
-      parser.finish(pending?.length ?? 0);
-    } catch (e) {
-      throw MultifdError.wrap(e, 'ERR_MULTIFD_MAIN_STREAM', { stream: input.label });
-    } finally {
-      if (!main.ramComplete) this.#barrier.mainDone();
-    }
-  }
-
-  async #onZeros(block: string, offsets: readonly number[], fill: number): Promise<void> {
-    await this.#fillZero(this.#table!.get(block), offsets, fill);
-    this.#main!.zeroRecords += offsets.length;
-    this.#tick();
-  }
-
-  async #onMainItem(item: MainItem, parser: MainStreamParser): Promise<void> {
-    const sink = this.#o.sink;
-    const main = this.#main!;
-    switch (item.kind) {
-      case 'configuration':
-        main.machine = item.machine;
-        return;
-      case 'ramblocks':
-        this.#table = parser.blocks;
-        await sink.setBlocks(item.blocks);
-        this.#resolveBlocks();
-        return;
-      case 'page': {
-        const block = this.#table!.get(item.block);
-        sink.pageViews('main', block, [item.offset])[0]!.set(item.data);
-        await sink.commitPages('main', block, [item.offset]);
-        this.#mark(block, [item.offset], true);
-        main.pageRecords++;
-        break;
-      }
-      case 'flush':
-        if (this.#syncMode === 'eos') {
-          throw new MultifdError('ERR_MULTIFD_MAIN_STREAM', 'MULTIFD_FLUSH record in a stream that syncs on end-of-section', { byteOffset: item.at });
-        }
-        this.#syncMode = 'flush';
-        await this.#barrier.mainSync();
-        break;
-      case 'eos':
-        // A stream that syncs on FLUSH records has one before its first EOS.
-        this.#syncMode ??= 'eos';
-        if (this.#syncMode === 'eos') await this.#barrier.mainSync();
-        break;
-      case 'command':
-        return;
-      case 'ram-complete':
-        main.ramComplete = true;
-        this.#barrier.mainDone();
-        break;
-    }
-    this.#tick();
-  }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
