@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import 'reflect-metadata'; // first: tsyringe (in @multifd/core) needs it before it loads
 import { processIo } from './io.js';
 import { main } from './main.js';
 import { EXIT_INTERRUPTED, interruptedError } from './report-error.js';

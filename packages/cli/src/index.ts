@@ -3,8 +3,6 @@
  * returns its exit code; the command table and the pieces commands share
  * are exported for embedding and tests.
  */
-import 'reflect-metadata';
-
 export { main, version } from './main.js';
 export { COMMANDS, findCommand } from './commands/index.js';
 export { decodeCommand, INDEX_FILE } from './commands/decode.js';

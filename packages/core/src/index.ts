@@ -4,8 +4,6 @@
  * registry, typed errors, the RAMBlock model, and the receiver core that
  * rebuilds RAM from a migration's streams.
  */
-import 'reflect-metadata'; // before tsyringe loads anywhere below
-
 export * from './constants.js';
 export * from './errors.js';
 export * from './bytes.js';
@@ -19,7 +17,6 @@ export * from './page-runs.js';
 export * from './methods.js';
 export * from './payload-limit.js';
 export * from './levels.js';
-export * from './tokens.js';
 export * from './registry.js';
 export * from './sparse-bitmap.js';
 export * from './stream-kind.js';

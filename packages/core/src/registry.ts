@@ -5,21 +5,28 @@
  * `registry.createChild()` give isolated registries (a child sees its
  * parent's codecs and may add its own).
  */
-import 'reflect-metadata'; // tsyringe needs the Reflect polyfill before it loads
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { rootContainer, type DependencyContainer, type InjectionToken } from './container.js';
 import { MultifdError } from './errors.js';
 import { MAX_METHOD_VALUE, assertMethodValue } from './flags.js';
 import type { AnyMultiFDMethods } from './methods.js';
-import { CODEC_METHODS, CODEC_REGISTRY, methodToken } from './tokens.js';
+
+/**
+ * The token a codec is registered under: a `Symbol.for` key, so two copies of
+ * this package (a plugin with its own node_modules) agree on it.
+ */
+function methodToken(value: number): InjectionToken<AnyMultiFDMethods> {
+  return Symbol.for(`@multifd/core:method/${value}`);
+}
 
 const HOOKS = ['sendSetup', 'sendPrepare', 'sendCleanup', 'recvSetup', 'recvPages', 'recvCleanup'] as const;
 
 export class CodecRegistry {
-  readonly container: DependencyContainer;
+  /** Private: what a registry holds is reached through its methods only. */
+  readonly #container: DependencyContainer;
 
-  constructor(container: DependencyContainer = rootContainer.createChildContainer()) {
-    this.container = container;
-    this.container.registerInstance(CODEC_REGISTRY, this);
+  /** A registry of its own; given `parent`, it also sees the parent's codecs (see createChild). */
+  constructor(parent?: CodecRegistry) {
+    this.#container = (parent ? parent.#container : rootContainer).createChildContainer();
   }
 
   /**
@@ -38,8 +45,7 @@ export class CodecRegistry {
     if (sameName) {
       throw new MultifdError('ERR_MULTIFD_METHOD_TAKEN', `method name ${methods.name} is taken by value ${sameName.value}`);
     }
-    this.container.registerInstance(methodToken(methods.value), methods);
-    this.container.registerInstance(CODEC_METHODS, methods);
+    this.#container.registerInstance(methodToken(methods.value), methods);
   }
 
   /**
@@ -54,7 +60,7 @@ export class CodecRegistry {
   }
 
   has(value: number): boolean {
-    return Number.isInteger(value) && value >= 0 && value <= MAX_METHOD_VALUE && this.container.isRegistered(methodToken(value), true);
+    return Number.isInteger(value) && value >= 0 && value <= MAX_METHOD_VALUE && this.#container.isRegistered(methodToken(value), true);
   }
 
   /** The codec for `value`, or ERR_MULTIFD_UNKNOWN_METHOD (ERR_MULTIFD_METHOD_RANGE outside 0-7). */
@@ -63,7 +69,7 @@ export class CodecRegistry {
     if (!this.has(value)) {
       throw new MultifdError('ERR_MULTIFD_UNKNOWN_METHOD', `no codec registered for method value ${value}`);
     }
-    return this.container.resolve(methodToken(value));
+    return this.#container.resolve(methodToken(value));
   }
 
   /** The codec called `name` ("nocomp", "none", "zlib", ...), or ERR_MULTIFD_UNKNOWN_METHOD. */
@@ -86,13 +92,13 @@ export class CodecRegistry {
   /** Registered codecs, by value. */
   list(): AnyMultiFDMethods[] {
     const out: AnyMultiFDMethods[] = [];
-    for (let v = 0; v <= MAX_METHOD_VALUE; v++) if (this.has(v)) out.push(this.container.resolve(methodToken(v)));
+    for (let v = 0; v <= MAX_METHOD_VALUE; v++) if (this.has(v)) out.push(this.#container.resolve(methodToken(v)));
     return out;
   }
 
   /** A registry that sees this one's codecs and can add its own without touching it. */
   createChild(): CodecRegistry {
-    return new CodecRegistry(this.container.createChildContainer());
+    return new CodecRegistry(this);
   }
 }
 

@@ -2,8 +2,6 @@
  * @multifd/transport: multifd migrations over TCP (TLS optional) with one
  * worker thread per channel.
  */
-import 'reflect-metadata';
-
 export * from './net.js';
 export * from './options.js';
 export * from './progress.js';
