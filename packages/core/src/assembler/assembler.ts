@@ -8,16 +8,16 @@
  * run through here, so they accept exactly the same streams.
  */
 import { setMaxListeners } from 'node:events';
-import { PAGE_SIZE } from '../constants.js';
-import { payloadLength } from '../payload-limit.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { payloadLength } from '../codec/payload-limit.js';
 import type { Lease } from '../buffers/lease.js';
 import { ChannelFramer, releaseFrames, type ChannelFrame } from '../channel-stream/framer.js';
 import { MultifdError } from '../errors.js';
-import { isSync, methodOfFlags } from '../flags.js';
-import { checkInitialPacket, type InitialPacket } from '../initial-packet.js';
-import type { AnyMultiFDMethods } from '../methods.js';
-import type { PacketHeader } from '../packet.js';
-import { checkPageOffset, type RAMBlockInfo, type RamBlockTable } from '../ramblock.js';
+import { isSync, methodOfFlags } from '../wire/flags.js';
+import { checkInitialPacket, type InitialPacket } from '../wire/initial-packet.js';
+import type { AnyMultiFDMethods } from '../codec/methods.js';
+import type { PacketHeader } from '../wire/packet.js';
+import { checkPageOffset, type RAMBlockInfo, type RamBlockTable } from '../ram/ramblock.js';
 import { abortable } from './abortable.js';
 import { inlineApplier, type PacketApplier } from './packet-applier.js';
 import { MainStreamLoop } from './main-stream-loop.js';

@@ -9,9 +9,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PAGE_SIZE, PAGES_PER_PACKET } from '../constants.js';
+import { PAGE_SIZE, PAGES_PER_PACKET } from '../wire/constants.js';
 import { MultifdError } from '../errors.js';
-import type { RAMBlockInfo } from '../ramblock.js';
+import type { RAMBlockInfo } from '../ram/ramblock.js';
 import type { PageSink } from './page-sink.js';
 import { ScratchPages } from './scratch-pages.js';
 

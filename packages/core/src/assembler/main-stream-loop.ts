@@ -8,7 +8,7 @@
 import { MultifdError } from '../errors.js';
 import type { MainItem, MainStreamParserOptions } from '../main-stream/parser.js';
 import { MainStreamParser } from '../main-stream/parser.js';
-import type { RamBlockTable, RAMBlockInfo } from '../ramblock.js';
+import type { RamBlockTable, RAMBlockInfo } from '../ram/ramblock.js';
 import { abortable } from './abortable.js';
 import type { PageSink } from './page-sink.js';
 import type { SyncBarrier } from './sync-barrier.js';

@@ -9,10 +9,10 @@
  * size is one buffer. block(name) gives the whole block as one Uint8Array
  * when that is allowed; view(name, offset, length) always works.
  */
-import { PAGE_SIZE } from '../constants.js';
-import { touchPages } from '../pages/touch.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { touchPages } from '../ram/touch.js';
 import { MultifdError } from '../errors.js';
-import type { RAMBlockInfo } from '../ramblock.js';
+import type { RAMBlockInfo } from '../ram/ramblock.js';
 import type { PageSink } from './page-sink.js';
 
 /** Where a block's bytes are: `length` bytes of `buffer` from `byteOffset`. */

@@ -4,9 +4,9 @@
  * hands the payload to the channel's worker thread. Either way the applier
  * keeps the channel's codec state for the channel's life.
  */
-import type { AnyMultiFDMethods, MaybePromise } from '../methods.js';
-import type { PacketHeader } from '../packet.js';
-import type { RAMBlockInfo } from '../ramblock.js';
+import type { AnyMultiFDMethods, MaybePromise } from '../codec/methods.js';
+import type { PacketHeader } from '../wire/packet.js';
+import type { RAMBlockInfo } from '../ram/ramblock.js';
 import type { PageSink } from './page-sink.js';
 
 export interface ApplyJob {

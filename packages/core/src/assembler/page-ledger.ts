@@ -4,8 +4,8 @@
  * page must overwrite those, and only those: a fresh sink is all zero), and
  * how far each block reaches (its length when no main stream said it).
  */
-import { PAGE_SIZE } from '../constants.js';
-import { SparseBitmap } from '../sparse-bitmap.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { SparseBitmap } from '../ram/sparse-bitmap.js';
 
 export class PageLedger {
   readonly #seen = new Map<string, SparseBitmap>();

@@ -5,8 +5,8 @@
  * scratch buffer it then writes out. `key` separates concurrent users
  * (one per channel, and the main stream), whose views must not overlap.
  */
-import type { MaybePromise } from '../methods.js';
-import type { RAMBlockInfo } from '../ramblock.js';
+import type { MaybePromise } from '../codec/methods.js';
+import type { RAMBlockInfo } from '../ram/ramblock.js';
 
 export interface PageSink {
   /** The migration's RAMBlocks, from the main stream (not called without one). */

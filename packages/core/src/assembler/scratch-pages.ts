@@ -4,7 +4,7 @@
  * user key (a channel, the main stream), handed out by pageViews() and read
  * back at commitPages().
  */
-import { PAGES_PER_PACKET, PAGE_SIZE } from '../constants.js';
+import { PAGES_PER_PACKET, PAGE_SIZE } from '../wire/constants.js';
 import { MultifdError } from '../errors.js';
 
 export class ScratchPages {

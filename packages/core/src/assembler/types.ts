@@ -2,10 +2,10 @@
  * The assembler's public types: what it takes (AssembleOptions, its
  * StreamInputs) and what it reports (AssembleReport, progress).
  */
-import type { InitialPacket } from '../initial-packet.js';
-import type { MaybePromise } from '../methods.js';
+import type { InitialPacket } from '../wire/initial-packet.js';
+import type { MaybePromise } from '../codec/methods.js';
 import type { MainStreamParserOptions } from '../main-stream/parser.js';
-import type { CodecRegistry } from '../registry.js';
+import type { CodecRegistry } from '../codec/registry.js';
 import type { ChannelSlot, PacketApplier } from './packet-applier.js';
 import type { PageSink } from './page-sink.js';
 

@@ -13,7 +13,7 @@
  *   put(): for payload buffers.
  */
 import { MultifdError } from '../errors.js';
-import { touchPages } from '../pages/touch.js';
+import { touchPages } from '../ram/touch.js';
 import { POISON, isLent, lendBuffer, poisoned, type Lease } from './lease.js';
 
 export interface LentBuffer {

@@ -5,10 +5,10 @@
  * (see packet.ts) before any payload is buffered, and the payload length comes
  * from the codec (`payloadLength`), capped, never straight from the wire.
  */
-import { INITIAL_PACKET_SIZE, PACKET_HEADER_SIZE } from '../constants.js';
+import { INITIAL_PACKET_SIZE, PACKET_HEADER_SIZE } from '../wire/constants.js';
 import { MultifdError } from '../errors.js';
-import { decodeInitialPacket, type InitialPacket } from '../initial-packet.js';
-import { decodePacketHeader, type PacketHeader } from '../packet.js';
+import { decodeInitialPacket, type InitialPacket } from '../wire/initial-packet.js';
+import { decodePacketHeader, type PacketHeader } from '../wire/packet.js';
 import { holdAll, type Lease } from '../buffers/lease.js';
 import { ChunkQueue } from './chunk-queue.js';
 

@@ -5,12 +5,12 @@
  * workers, offline writers and benchmarks all send through this, so every
  * packet we produce is built by one piece of code.
  */
-import { PAGE_SIZE, PACKET_HEADER_SIZE } from '../constants.js';
+import { PAGE_SIZE, PACKET_HEADER_SIZE } from '../wire/constants.js';
 import { MultifdError } from '../errors.js';
-import { FLAG_SYNC, flagsOfMethod } from '../flags.js';
-import { encodeInitialPacket } from '../initial-packet.js';
-import type { AnyMultiFDMethods } from '../methods.js';
-import { encodePacketHeader } from '../packet.js';
+import { FLAG_SYNC, flagsOfMethod } from '../wire/flags.js';
+import { encodeInitialPacket } from '../wire/initial-packet.js';
+import type { AnyMultiFDMethods } from '../codec/methods.js';
+import { encodePacketHeader } from '../wire/packet.js';
 import type { Lease } from '../buffers/lease.js';
 
 /** One packet ready for writev: the header, then the payload ranges. */

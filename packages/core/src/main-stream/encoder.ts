@@ -5,10 +5,10 @@
  * and QEMU_VM_EOF. No device state: this is what `send` puts on the main
  * connection, which our receiver (and decode) understand.
  */
-import { PAGE_SIZE } from '../constants.js';
-import { latin1Bytes } from '../bytes.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { latin1Bytes } from '../wire/bytes.js';
 import { MultifdError } from '../errors.js';
-import type { RAMBlockInfo } from '../ramblock.js';
+import type { RAMBlockInfo } from '../ram/ramblock.js';
 import { QEVM_MAGIC, QEVM_VERSION, RAM_FLAG, RAM_SECTION_VERSION, SECTION } from './format.js';
 
 /** A growable big-endian byte builder. */

@@ -10,10 +10,10 @@
  * not parsed, only counted): the parser then reports `ram-complete` and treats
  * the rest of the stream as opaque bytes.
  */
-import { PAGE_SIZE } from '../constants.js';
-import { latin1 } from '../bytes.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { latin1 } from '../wire/bytes.js';
 import { MultifdError, type MultifdErrorCode } from '../errors.js';
-import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ramblock.js';
+import { RamBlockTable, checkPageOffset, type RAMBlockInfo } from '../ram/ramblock.js';
 import {
   QEVM_MAGIC,
   QEVM_VERSION,

@@ -3,11 +3,11 @@
  * the channels round-robin and encoded in this thread. For tests, benchmarks
  * and files that must hold exactly what would go on the wire.
  */
-import type { AnyMultiFDMethods } from '../methods.js';
+import type { AnyMultiFDMethods } from '../codec/methods.js';
 import { PacketEncoder } from '../channel-stream/packet-encoder.js';
 import { sendScan } from './scan-packets.js';
-import { QEMU_7_2, type WireProfile } from '../profile.js';
-import type { RAMBlock } from '../ramblock.js';
+import { QEMU_7_2, type WireProfile } from '../wire/profile.js';
+import type { RAMBlock } from '../ram/ramblock.js';
 import { MigrationPlanner, type PageSelection, type PlanStep } from './planner.js';
 
 export interface MigrationOutput {

@@ -13,13 +13,13 @@
  * (in parallel, one channel worker each) and report the zero pages back, and
  * only then are the section's ZERO records written, before its EOS.
  */
-import { PAGES_PER_PACKET, PAGE_SIZE } from '../constants.js';
+import { PAGES_PER_PACKET, PAGE_SIZE } from '../wire/constants.js';
 import { MultifdError } from '../errors.js';
 import { MainStreamEncoder } from '../main-stream/encoder.js';
-import type { ScanPages } from '../pages/zero-scan.js';
+import type { ScanPages } from '../ram/zero-pages.js';
 import { MIG_CMD_SWITCHOVER_START } from '../main-stream/format.js';
-import { QEMU_7_2, type WireProfile } from '../profile.js';
-import type { RAMBlock, RAMBlockInfo } from '../ramblock.js';
+import { QEMU_7_2, type WireProfile } from '../wire/profile.js';
+import type { RAMBlock, RAMBlockInfo } from '../ram/ramblock.js';
 
 /**
  * A block the planner plans for: its name and used length, and, when the

@@ -6,10 +6,10 @@
  * (`zeroInPackets`): zero pages are listed in the packets after the normal
  * ones (normal + zero <= 128 per packet), and nothing is returned.
  */
-import { PAGES_PER_PACKET, PACKET_HEADER_SIZE } from '../constants.js';
+import { PAGES_PER_PACKET, PACKET_HEADER_SIZE } from '../wire/constants.js';
 import { PacketEncoder, pageViews, type EncodedPacket } from '../channel-stream/packet-encoder.js';
-import { splitZeroPages, type ScanPages } from '../pages/zero-scan.js';
-import type { RAMBlock } from '../ramblock.js';
+import { splitZeroPages, type ScanPages } from '../ram/zero-pages.js';
+import type { RAMBlock } from '../ram/ramblock.js';
 
 export interface ScanResult {
   /** Zero pages to report (QEMU 7.2 style only). */

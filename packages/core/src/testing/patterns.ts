@@ -3,7 +3,7 @@
  * from a seed: for conformance tests (every kind a codec must survive), for
  * benchmarks and for `compare`'s bundled sample.
  */
-import { PAGE_SIZE } from '../constants.js';
+import { PAGE_SIZE } from '../wire/constants.js';
 import { Prng } from './prng.js';
 
 export const PAGE_KINDS = ['zero', 'random', 'text', 'code', 'sparse', 'last-byte', 'repeated', 'half-zero'] as const;
@@ -103,37 +103,4 @@ export function fillMemory(memory: Uint8Array, seed: number | string, mix: PageM
     counts[kind]++;
   }
   return counts;
-}
-
-const ZERO_RUN = Buffer.alloc(16 * PAGE_SIZE);
-
-/**
- * True when every byte of the page is zero (QEMU's buffer_is_zero). Checks a
- * few bytes first (most non-zero pages fail there), then a native memcmp
- * against zeros: ~20x faster than a JS loop over 4 KiB.
- */
-export function isZeroPage(page: Uint8Array): boolean {
-  const n = page.length;
-  if (n === 0) return true;
-  if (page[0] !== 0 || page[n - 1] !== 0 || page[n >>> 1] !== 0) return false;
-  return isZeroRange(page, 0, n);
-}
-
-/**
- * True when `memory[start, end)` is all zero. memcmp against a zero buffer
- * in slices of up to 64 KiB, with no allocation: the sender scans whole
- * RAMBlocks with this, so it has to run at memory speed.
- */
-export function isZeroRange(memory: Uint8Array, start: number, end: number): boolean {
-  const buf = Buffer.isBuffer(memory) ? memory : Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
-  for (let at = start; at < end; at += ZERO_RUN.length) {
-    const stop = Math.min(end, at + ZERO_RUN.length);
-    if (ZERO_RUN.compare(buf, at, stop, 0, stop - at) !== 0) return false;
-  }
-  return true;
-}
-
-/** A Buffer over the same bytes (no copy), for repeated isZeroRange calls. */
-export function bufferView(memory: Uint8Array): Buffer {
-  return Buffer.isBuffer(memory) ? memory : Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
 }

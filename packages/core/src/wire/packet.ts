@@ -28,7 +28,7 @@ import {
   RAMBLOCK_NAME_SIZE,
 } from './constants.js';
 import { ByteReader, latin1, latin1Bytes, readU64, viewOf, writeU64 } from './bytes.js';
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 import { checkFlags } from './flags.js';
 
 const OFF_FLAGS = 8;

@@ -6,8 +6,8 @@
  * parent's codecs and may add its own).
  */
 import { rootContainer, type DependencyContainer, type InjectionToken } from './container.js';
-import { MultifdError } from './errors.js';
-import { MAX_METHOD_VALUE, assertMethodValue } from './flags.js';
+import { MultifdError } from '../errors.js';
+import { MAX_METHOD_VALUE, assertMethodValue } from '../wire/flags.js';
 import type { AnyMultiFDMethods } from './methods.js';
 
 /**

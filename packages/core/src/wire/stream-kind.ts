@@ -1,7 +1,7 @@
 /** Telling a main stream from a multifd channel by its first four bytes. */
 import { MULTIFD_MAGIC } from './constants.js';
-import { MultifdError } from './errors.js';
-import { QEVM_MAGIC } from './main-stream/format.js';
+import { MultifdError } from '../errors.js';
+import { QEVM_MAGIC } from '../main-stream/format.js';
 
 export type StreamKind = 'main' | 'channel';
 

@@ -1,5 +1,5 @@
 /** Compression level checks shared by codecs. */
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 import type { AnyMultiFDMethods } from './methods.js';
 
 /** The level a channel uses: `level`, or the codec's default; out-of-range is ERR_MULTIFD_BAD_OPTION. */

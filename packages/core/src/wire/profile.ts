@@ -17,7 +17,7 @@
  * for qpl. Values 0-2 mean what they mean to QEMU; 3 (0x06) is free for a
  * third-party method between our own peers.
  */
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 import { assertMethodValue } from './flags.js';
 
 export type WireProfileName = 'qemu-7.2' | 'qemu-10';

@@ -4,8 +4,8 @@
  * its block and its byte offset in the block, a multiple of 4096 below the
  * block's used length.
  */
-import { PAGE_SIZE } from './constants.js';
-import { MultifdError } from './errors.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { MultifdError } from '../errors.js';
 
 export interface RAMBlockInfo {
   /** QEMU's idstr, at most 255 bytes. */

@@ -15,7 +15,7 @@
  */
 import { INITIAL_PACKET_SIZE, MULTIFD_MAGIC, MULTIFD_VERSION } from './constants.js';
 import { ByteReader, viewOf } from './bytes.js';
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 import { NIL_UUID, UUID_SIZE, formatUuid, uuidEquals } from './uuid.js';
 
 export interface InitialPacket {

@@ -5,8 +5,8 @@
  * ERR_MULTIFD_PAYLOAD_SIZE, so a "bomb" stops at the first chunk past the
  * limit and nothing is ever written outside the views.
  */
-import { PAGE_SIZE } from './constants.js';
-import { MultifdError } from './errors.js';
+import { PAGE_SIZE } from '../wire/constants.js';
+import { MultifdError } from '../errors.js';
 
 export class PageWriter {
   readonly #pages: readonly Uint8Array[];

@@ -3,7 +3,7 @@
  * bytes are there first and throws ERR_MULTIFD_TRUNCATED otherwise; nothing
  * reads or writes outside the view it was given.
  */
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 
 /** A DataView over exactly `bytes`: Node Buffers are slices of a shared pool. */
 export function viewOf(bytes: Uint8Array): DataView {

@@ -5,7 +5,7 @@
  * decompressor call instead of one per 4 KiB page. The runs cover exactly
  * the bytes of the views, in order.
  */
-import { PAGE_SIZE } from './constants.js';
+import { PAGE_SIZE } from '../wire/constants.js';
 
 export interface PageRun {
   /** Index of the run's first page in the packet. */

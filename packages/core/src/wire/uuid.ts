@@ -1,5 +1,5 @@
 /** VM uuids as QEMU writes them: 16 raw bytes, shown in the 8-4-4-4-12 form. */
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 
 export const UUID_SIZE = 16;
 

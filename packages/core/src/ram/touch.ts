@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from '../constants.js';
+import { PAGE_SIZE } from '../wire/constants.js';
 
 /**
  * Write one byte of every 4 KiB page of `bytes` (fresh, zero-filled memory):

@@ -5,8 +5,8 @@
  * normal_pages * 4096 whatever next_packet_size says), capped by the codec's
  * limit, never straight from the wire.
  */
-import { maxCompressedPayload } from './constants.js';
-import { MultifdError } from './errors.js';
+import { maxCompressedPayload } from '../wire/constants.js';
+import { MultifdError } from '../errors.js';
 import type { AnyMultiFDMethods } from './methods.js';
 
 /** The largest payload `codec` accepts for `normalPages` pages. */

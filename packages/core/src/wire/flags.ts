@@ -7,7 +7,7 @@
  * 0x10 uadk) and uses 0x40 for device-state packets; zlib and zstd have the
  * same bits in both, so the 3-bit reading decodes both versions' RAM packets.
  */
-import { MultifdError } from './errors.js';
+import { MultifdError } from '../errors.js';
 
 export const FLAG_SYNC = 0x01;
 /** Bits 1-3: the method value. */
